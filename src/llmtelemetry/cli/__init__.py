@@ -1,0 +1,123 @@
+"""The `llmtel` command: a thin Typer app over the library; one handler maps errors to exits.
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or parameters, 130 interrupted (Ctrl-C).
+Errors print as `error: ...` and, where there is one, `fix: ...`; tracebacks only with --debug.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from llmtelemetry import __version__
+from llmtelemetry.cli.generate import generate_command
+from llmtelemetry.errors import LlmtelError, ParameterError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# Typer ships click's exception classes (vendored in recent releases, click's own before):
+# reach them through a public name rather than a private module path.
+_ClickUsageError: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
+)
+
+app = typer.Typer(
+    name="llmtel",
+    help="A realistic LLM-usage analytics warehouse: generate, load, transform, verify, visualise.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"llmtel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", envvar="LLMTEL_DEBUG", help="Show full tracebacks on errors.")
+    ] = False,
+) -> None:
+    """llmtel: synthetic LLM API telemetry to a tested PostgreSQL warehouse and dashboards."""
+    ctx.obj = {"debug": debug}
+
+
+app.command("generate")(generate_command)
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    value = os.environ.get("LLMTEL_DEBUG", "").lower()
+    return "--debug" in argv or value in {"1", "true", "yes", "on"}
+
+
+def _fail(message: str, fix: str | None, code: int) -> int:
+    sys.stdout.flush()
+    print(f"error: {message}", file=sys.stderr)
+    if fix:
+        print(f"fix: {fix}", file=sys.stderr)
+    return code
+
+
+def _option_name(exc: ParameterError) -> str:
+    """Name the CLI option in a library parameter error (`rows must …` -> `--rows must …`)."""
+    if exc.param and exc.message.startswith(exc.param):
+        return "--" + exc.param.replace("_", "-") + exc.message[len(exc.param):]
+    return exc.message
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (the console script exits with it)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _debug_requested(args)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="llmtel", standalone_mode=False)
+        if result == EXIT_INTERRUPTED:  # typer turns Ctrl-C into Exit(130)
+            return _fail("interrupted", None, EXIT_INTERRUPTED)
+        return result if isinstance(result, int) else EXIT_OK
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        return _fail("interrupted", None, EXIT_INTERRUPTED)
+    except _ClickUsageError as exc:
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "llmtel"
+        return _fail(exc.format_message(), f"see `{where} --help`", EXIT_USAGE)  # type: ignore[attr-defined]
+    except ParameterError as exc:
+        if debug:
+            traceback.print_exc()
+        return _fail(_option_name(exc), exc.fix, exc.exit_code)
+    except LlmtelError as exc:
+        if debug:
+            traceback.print_exc()
+        return _fail(exc.message, exc.fix, exc.exit_code)
+    except KeyboardInterrupt:
+        return _fail("interrupted", None, EXIT_INTERRUPTED)
+    except Exception as exc:  # a bug, or an error we did not anticipate
+        if debug:
+            traceback.print_exc()
+        return _fail(
+            f"{type(exc).__name__}: {exc}",
+            "run again with --debug for the traceback, and report it if it looks like a bug",
+            EXIT_FAILURE,
+        )
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
