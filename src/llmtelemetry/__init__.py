@@ -14,8 +14,8 @@ from importlib import metadata as _metadata
 
 from llmtelemetry.errors import (
     CheckFailed,
-    DataError,
     DatabaseError,
+    DataError,
     LlmtelError,
     OutputError,
     ParameterError,

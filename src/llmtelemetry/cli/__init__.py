@@ -21,9 +21,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # Typer ships click's exception classes (vendored in recent releases, click's own before):
 # reach them through a public name rather than a private module path.
-_ClickUsageError: type[Exception] = next(
-    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
-)
+_ClickUsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 app = typer.Typer(
     name="llmtel",
@@ -76,7 +74,7 @@ def _fail(message: str, fix: str | None, code: int) -> int:
 def _option_name(exc: ParameterError) -> str:
     """Name the CLI option in a library parameter error (`rows must …` -> `--rows must …`)."""
     if exc.param and exc.message.startswith(exc.param):
-        return "--" + exc.param.replace("_", "-") + exc.message[len(exc.param):]
+        return "--" + exc.param.replace("_", "-") + exc.message[len(exc.param) :]
     return exc.message
 
 

@@ -15,10 +15,13 @@ from llmtelemetry.cli._output import emit_json, row_progress, stdout_console
 from llmtelemetry.errors import ParameterError
 from llmtelemetry.generator import GenerateConfig, generate
 from llmtelemetry.generator.config import DEFAULT_CHUNK_ROWS, DEFAULT_DAYS, DEFAULT_START
-from llmtelemetry.generator.writers import FORMATS
 
 DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
-OutputFormat = enum.Enum("OutputFormat", {f: f for f in FORMATS}, type=str)  # type: ignore[misc]
+
+
+class OutputFormat(enum.StrEnum):
+    parquet = "parquet"
+    csv = "csv"
 
 
 def generate_command(
@@ -35,7 +38,9 @@ def generate_command(
     ] = DEFAULT_WORKERS,
     chunk_rows: Annotated[
         int,
-        typer.Option(help="Rows per generated batch (rounded up to 16,384); the output does not depend on it."),
+        typer.Option(
+            help="Rows per generated batch (rounded up to 16,384); the output does not depend on it."
+        ),
     ] = DEFAULT_CHUNK_ROWS,
     start: Annotated[
         str, typer.Option(help="First day of the period, YYYY-MM-DD (UTC).")
@@ -67,8 +72,12 @@ def generate_command(
 
     with row_progress() as progress:
         manifest = generate(config).write(
-            out, format=format.value,
-            workers=workers, chunk_rows=chunk_rows, force=force, progress=progress,
+            out,
+            format=format.value,
+            workers=workers,
+            chunk_rows=chunk_rows,
+            force=force,
+            progress=progress,
         )
 
     summary = {
@@ -78,8 +87,7 @@ def generate_command(
         "seed": seed,
         "rows": rows,
         "tables": {
-            name: {"file": t.file, "rows": t.rows, "sha256": t.sha256}
-            for name, t in manifest.tables.items()
+            name: {"file": t.file, "rows": t.rows, "sha256": t.sha256} for name, t in manifest.tables.items()
         },
         "seconds": manifest.run["seconds"],
         "rows_per_second": manifest.run["rows_per_second"],

@@ -8,12 +8,14 @@ import functools
 import tomllib
 from decimal import Decimal
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from llmtelemetry.errors import ParameterError
-from llmtelemetry.generator.config import GenerateConfig
+
+if TYPE_CHECKING:
+    from llmtelemetry.generator.config import GenerateConfig
 
 #: Prices are stored with this many decimals; costs then have PRICE_SCALE + 6 decimals.
 PRICE_SCALE = 4
@@ -79,8 +81,13 @@ def load_catalogue() -> Catalogue:
     text = resources.files("llmtelemetry.generator").joinpath("catalogue.toml").read_text("utf-8")
     data = tomllib.loads(text)
     models = tuple(
-        Model(**{**m, "input_price_per_1m_tokens": _price(m["input_price_per_1m_tokens"]),
-                 "output_price_per_1m_tokens": _price(m["output_price_per_1m_tokens"])})
+        Model(
+            **{
+                **m,
+                "input_price_per_1m_tokens": _price(m["input_price_per_1m_tokens"]),
+                "output_price_per_1m_tokens": _price(m["output_price_per_1m_tokens"]),
+            }
+        )
         for m in data["models"]
     )
     return Catalogue(
@@ -132,9 +139,7 @@ def resolve(config: GenerateConfig, catalogue: Catalogue | None = None) -> Resol
     return Resolved(tier_mix, tier_weights, codes, shares / shares.sum())
 
 
-def _override(
-    name: str, keys: tuple[str, ...], default: tuple[float, ...], given: Any
-) -> np.ndarray:
+def _override(name: str, keys: tuple[str, ...], default: tuple[float, ...], given: Any) -> np.ndarray:
     if given is None:
         return np.array(default, dtype=np.float64)
     unknown = set(given) - set(keys)

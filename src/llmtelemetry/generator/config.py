@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from llmtelemetry.errors import ParameterError
+from llmtelemetry.generator.catalogue import resolve
 
 #: Rows per random block. Every block draws from its own child of the seed, so a row's
 #: values depend only on (seed, rows, block), never on how work is split into chunks.
@@ -74,6 +75,8 @@ class GenerateConfig:
             _check_shares("tier_mix", self.tier_mix)
         if self.tier_weights is not None:
             _check_shares("tier_weights", self.tier_weights, normalised=False)
+        # Unknown statuses or tiers are refused now, before any work.
+        resolve(self)
 
     def __hash__(self) -> int:
         # The mapping fields are dicts; hash the canonical parameters instead.

@@ -54,9 +54,13 @@ class Dataset:
 
     def row_count(self, table: str) -> int:
         """Rows the table will have, known without generating it."""
-        counts = {"users": self.config.users, "models": len(models_table()),
-                  "endpoints": len(endpoints_table()), "dates": self.config.days,
-                  "api_requests": self.config.rows}
+        counts = {
+            "users": self.config.users,
+            "models": len(models_table()),
+            "endpoints": len(endpoints_table()),
+            "dates": self.config.days,
+            "api_requests": self.config.rows,
+        }
         return counts[_check_table(table)]
 
     def batches(
@@ -247,8 +251,8 @@ def prepare_output(directory: Path, *, force: bool) -> Path:
         )
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=directory, prefix=".llmtel-probe-")
-        probe.close()
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".llmtel-probe-"):
+            pass
     except OSError as exc:
         raise OutputError(
             f"cannot write to --out {directory} ({exc.strerror or exc})",

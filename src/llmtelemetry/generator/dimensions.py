@@ -11,8 +11,20 @@ from llmtelemetry.generator.config import GenerateConfig
 from llmtelemetry.generator.schema import DATES, ENDPOINTS, MODELS
 
 # Spelled out rather than taken from `calendar`, whose names follow the process locale.
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -68,4 +80,3 @@ def dates_table(config: GenerateConfig) -> pa.Table:
         },
         schema=DATES,
     )
-

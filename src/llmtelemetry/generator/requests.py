@@ -24,9 +24,11 @@ from llmtelemetry.generator.users import draw_population
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 # Byte value -> its two hex digits, read as one 16-bit word so a lookup moves both at once.
-_HEX_WORDS = np.ascontiguousarray(
-    np.stack([_HEX[np.arange(256) >> 4], _HEX[np.arange(256) & 15]], axis=1)
-).view(np.uint16).ravel()
+_HEX_WORDS = (
+    np.ascontiguousarray(np.stack([_HEX[np.arange(256) >> 4], _HEX[np.arange(256) & 15]], axis=1))
+    .view(np.uint16)
+    .ravel()
+)
 # (text, hex) column ranges of the five dash-separated groups of a UUID.
 _UUID_GROUPS = ((0, 0, 8), (9, 8, 12), (14, 12, 16), (19, 16, 20), (24, 20, 32))
 
@@ -162,7 +164,7 @@ def draw_block(ctx: RequestContext, block: int) -> dict[str, np.ndarray]:
 def _pareto_tokens(rng: np.random.Generator, n: int, cfg: GenerateConfig) -> np.ndarray:
     """Classical Pareto(x_m, alpha) as x_m * exp(E / alpha), E ~ Exp(1); rounded and capped."""
     x = cfg.token_scale * np.exp(rng.standard_exponential(n) / cfg.token_alpha)
-    return np.minimum(np.rint(x), cfg.token_cap).astype(np.int32)
+    return np.asarray(np.minimum(np.rint(x), cfg.token_cap).astype(np.int32))
 
 
 def request_batch(config: GenerateConfig, first_block: int, n_blocks: int) -> pa.RecordBatch:

@@ -68,8 +68,7 @@ class TrafficCurve:
         weekday = (start.weekday() + np.arange(days)) % 7
         factor = np.where(weekday >= 5, WEEKEND_FACTOR, 1.0)
         grid = _diurnal_integral(np.arange(SECONDS_PER_DAY + 1) / 3600.0)
-        return cls(start, days, factor, np.concatenate([[0.0], np.cumsum(factor)]),
-                   float(grid[-1]), grid)
+        return cls(start, days, factor, np.concatenate([[0.0], np.cumsum(factor)]), float(grid[-1]), grid)
 
     def acceptance(self, seconds: np.ndarray) -> np.ndarray:
         """p(t) for instants given as seconds since the start of the period."""
@@ -93,9 +92,7 @@ class TrafficCurve:
         minutes = minutes[minutes < self.days * SECONDS_PER_DAY]
         return min(1.0, float(self.acceptance(minutes).max()) + _MINUTE_SLACK)
 
-    def sample_stratum(
-        self, rng: np.random.Generator, n: int, q_lo: float, q_hi: float
-    ) -> np.ndarray:
+    def sample_stratum(self, rng: np.random.Generator, n: int, q_lo: float, q_hi: float) -> np.ndarray:
         """n sorted instants (seconds since start) by rejection sampling in the stratum."""
         lo, hi = (float(x) for x in self.quantile_seconds(np.array([q_lo, q_hi])))
         if q_hi >= 1.0:

@@ -20,11 +20,10 @@ from llmtelemetry.generator.config import GenerateConfig
 from llmtelemetry.generator.schema import USERS
 from llmtelemetry.generator.seeding import USERS_STREAM, faker_seed, stream_rng
 
-_LEGAL_SUFFIXES = {
-    "inc", "llc", "ltd", "plc", "group", "gmbh", "ag", "kg", "co", "and", "sa", "sarl", "sas",
-    "bv", "nv", "ab", "pty", "limited", "corp", "corporation", "und", "e", "et", "y", "cie",
-    "ltda", "me", "s", "a", "son", "sons", "mbh", "ohg", "gbr", "kgaa", "partners", "pvt",
-}
+_LEGAL_SUFFIXES = frozenset(
+    "inc llc ltd plc group gmbh ag kg co and sa sarl sas bv nv ab pty limited corp corporation und "
+    "e et y cie ltda me s a son sons mbh ohg gbr kgaa partners pvt".split()
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +40,7 @@ class UserPopulation:
 
     @property
     def country(self) -> np.ndarray:
-        return self.company_country[self.company]
+        return np.asarray(self.company_country[self.company])
 
 
 def allocate_exactly(shares: np.ndarray, total: int) -> np.ndarray:
@@ -51,7 +50,7 @@ def allocate_exactly(shares: np.ndarray, total: int) -> np.ndarray:
     short = total - int(counts.sum())
     order = np.argsort(-(ideal - counts), kind="stable")
     counts[order[:short]] += 1
-    return counts
+    return np.asarray(counts)
 
 
 def draw_population(config: GenerateConfig, catalogue: Catalogue | None = None) -> UserPopulation:
@@ -85,8 +84,7 @@ def draw_population(config: GenerateConfig, catalogue: Catalogue | None = None) 
         weights = np.ones(n)
     cdf = np.cumsum(weights / weights.sum())
     cdf[-1] = 1.0
-    return UserPopulation(tier, company, signup, company_country, company_industry,
-                          company_size, cdf)
+    return UserPopulation(tier, company, signup, company_country, company_industry, company_size, cdf)
 
 
 def _categorical(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
@@ -185,4 +183,3 @@ def _unique_email(local: str, domain: str, taken: set[str]) -> str:
         candidate, k = f"{local}{k}@{domain}", k + 1
     taken.add(candidate)
     return candidate
-

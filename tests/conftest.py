@@ -1,0 +1,32 @@
+"""Shared fixtures: generated datasets are made once per session and reused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from llmtelemetry import GenerateConfig, Manifest, generate
+
+
+def materialise(config: GenerateConfig, workers: int = 1, chunk_rows: int = 131_072) -> dict[str, pa.Table]:
+    dataset = generate(config)
+    tables = {name: dataset.table(name) for name in dataset.tables if name != "api_requests"}
+    batches = list(dataset.batches("api_requests", workers=workers, chunk_rows=chunk_rows))
+    tables["api_requests"] = pa.Table.from_batches(batches, dataset.schema("api_requests"))
+    return tables
+
+
+@pytest.fixture(scope="session")
+def default_tables() -> dict[str, pa.Table]:
+    """The spec's default dataset: --seed 42 --rows 500000, in memory."""
+    return materialise(GenerateConfig(seed=42, rows=500_000))
+
+
+@pytest.fixture(scope="session")
+def written_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Manifest]:
+    """--seed 42 --rows 500000 written as Parquet by the library."""
+    out = tmp_path_factory.mktemp("gen") / "d"
+    manifest = generate(seed=42, rows=500_000).write(out)
+    return out, manifest
