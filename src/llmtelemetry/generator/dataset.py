@@ -116,8 +116,11 @@ class Dataset:
         started = time.perf_counter()
         try:
             entries: dict[str, TableEntry] = {}
+            table_seconds: dict[str, float] = {}
             for name in TABLES:
+                table_started = time.perf_counter()
                 entries[name] = self._write_table(name, staging, format, workers, chunk_rows, progress)
+                table_seconds[name] = round(time.perf_counter() - table_started, 3)
             seconds = time.perf_counter() - started
             manifest = Manifest(
                 seed=self.config.seed,
@@ -130,6 +133,7 @@ class Dataset:
                     "chunk_rows": chunk_rows,
                     "seconds": round(seconds, 3),
                     "rows_per_second": round(self.config.rows / seconds) if seconds else None,
+                    "table_seconds": table_seconds,
                     "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 },
             )
