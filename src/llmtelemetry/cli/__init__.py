@@ -16,6 +16,7 @@ import typer
 from llmtelemetry import __version__
 from llmtelemetry.cli.generate import generate_command
 from llmtelemetry.errors import LlmtelError, ParameterError
+from llmtelemetry.settings import get_settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -59,8 +60,13 @@ app.command("generate")(generate_command)
 
 
 def _debug_requested(argv: list[str]) -> bool:
-    value = os.environ.get("LLMTEL_DEBUG", "").lower()
-    return "--debug" in argv or value in {"1", "true", "yes", "on"}
+    """--debug on the command line, or LLMTEL_DEBUG in the environment or .env."""
+    if "--debug" in argv:
+        return True
+    try:
+        return get_settings().debug
+    except Exception:  # broken settings are reported by the command that needs them
+        return os.environ.get("LLMTEL_DEBUG", "").lower() in {"1", "true", "yes", "on"}
 
 
 def _fail(message: str, fix: str | None, code: int) -> int:
