@@ -47,8 +47,22 @@ class Check:
     passed: bool
     detail: str = ""
 
+    def __post_init__(self) -> None:
+        # Plain Python values only, so a check serialises to JSON as it is.
+        for field in ("expected", "observed", "tolerance"):
+            object.__setattr__(self, field, _plain(getattr(self, field)))
+        object.__setattr__(self, "passed", bool(self.passed))
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclasses.dataclass
@@ -219,13 +233,15 @@ class Targets:
 
     config: GenerateConfig
 
-    def latency_quantile(self, p: float) -> float:
+    def latency_quantile_at(self, p: float) -> float:
+        """The p-quantile of the (unrounded) latency distribution, in ms."""
         c = self.config
         return math.exp(c.latency_mu + c.latency_sigma * float(stats.norm.ppf(p)))
 
-    def latency_density(self, x: float) -> float:
+    def token_quantile_at(self, p: float) -> float:
+        """The p-quantile of the (unrounded, uncapped) Pareto token distribution."""
         c = self.config
-        return float(stats.lognorm.pdf(x, c.latency_sigma, scale=math.exp(c.latency_mu)))
+        return float(c.token_scale * (1 - p) ** (-1 / c.token_alpha))
 
     def latency_cdf_rounded(self, k: np.ndarray) -> np.ndarray:
         """P(latency_ms <= k) once draws are rounded to whole ms (and at least 1)."""
@@ -270,6 +286,9 @@ class Targets:
 
 # --------------------------------------------------------------------------- evaluate
 
+# Two-sided: a correct dataset falls outside a band with probability at most P_MIN.
+_TAIL = P_MIN / 2
+
 
 def evaluate(config: GenerateConfig, obs: Observations) -> list[Check]:
     """All fidelity checks of spec section 2 on the observations."""
@@ -297,38 +316,64 @@ def evaluate(config: GenerateConfig, obs: Observations) -> list[Check]:
     return checks
 
 
+def _band(name: str, expected: Any, observed: float, lo: float, hi: float, detail: str = "") -> Check:
+    """A check that passes when `observed` lies in the acceptance band [lo, hi]."""
+    lo, hi = float(lo), float(hi)
+    digits = 6 if max(abs(lo), abs(hi)) < 10 else 3 if max(abs(lo), abs(hi)) < 100 else 1
+    return Check(
+        name, expected, observed, [round(lo, digits), round(hi, digits)], lo <= observed <= hi, detail
+    )
+
+
+def _skipped(name: str, expected: Any, why: str) -> Check:
+    return Check(name, expected, None, None, True, f"skipped: {why}")
+
+
+def _count_band(n: int, p: float) -> tuple[int, int]:
+    """Counts a Binomial(n, p) stays within with probability >= 1 - P_MIN (exact)."""
+    return int(stats.binom.ppf(_TAIL, n, p)), int(stats.binom.isf(_TAIL, n, p))
+
+
 def _sorted_hist(hist: Mapping[int, int]) -> tuple[np.ndarray, np.ndarray]:
     keys = np.array(sorted(hist), dtype=np.float64)
     return keys, np.array([hist[int(k)] for k in keys], dtype=np.float64)
 
 
 def _hist_quantile(values: np.ndarray, counts: np.ndarray, p: float) -> float:
+    """The sample p-quantile: the value of rank ceil(p n)."""
     cum = np.cumsum(counts)
     return float(values[min(np.searchsorted(cum, p * cum[-1]), values.size - 1)])
 
 
+def _order_statistic_band(n: int, p: float) -> tuple[float, float]:
+    """Band of F(sample p-quantile): the rank-r order statistic of n uniforms is Beta(r, n - r + 1)."""
+    r = max(1, math.ceil(p * n))
+    return float(stats.beta.ppf(_TAIL, r, n - r + 1)), float(stats.beta.isf(_TAIL, r, n - r + 1))
+
+
 def _latency_checks(t: Targets, obs: Observations) -> list[Check]:
     values, counts = _sorted_hist(obs.latency)
-    n = counts.sum()
+    n = int(counts.sum())
+    c = t.config
+    if n == 0:
+        return [Check("latency_ms", "rows", 0, None, False, "no rows")]
     out = []
     for name, p in (("median", 0.5), ("p95", 0.95), ("p99", 0.99)):
-        expected = t.latency_quantile(p)
-        se = math.sqrt(p * (1 - p) / n) / t.latency_density(expected)
-        tol = Z * se + 1.0  # + rounding to whole ms
-        observed = _hist_quantile(values, counts, p)
+        u_lo, u_hi = _order_statistic_band(n, p)
+        # +-1 ms: draws are rounded to whole milliseconds
+        lo, hi = t.latency_quantile_at(u_lo) - 1, t.latency_quantile_at(u_hi) + 1
         out.append(
-            Check(
+            _band(
                 f"latency_ms {name}",
-                round(expected, 1),
-                observed,
-                round(tol, 1),
-                abs(observed - expected) <= tol,
+                round(t.latency_quantile_at(p), 1),
+                _hist_quantile(values, counts, p),
+                lo,
+                hi,
             )
         )
     ecdf = np.cumsum(counts) / n
     distance = float(np.max(np.abs(ecdf - t.latency_cdf_rounded(values))))
-    p_value = float(stats.kstwo.sf(distance, int(n)))
-    c = t.config
+    p_value = float(stats.kstwo.sf(distance, n))
     out.append(
         Check(
             "latency_ms fits log-normal (KS)",
@@ -343,43 +388,32 @@ def _latency_checks(t: Targets, obs: Observations) -> list[Check]:
 
 def _token_checks(t: Targets, obs: Observations) -> list[Check]:
     c = t.config
-    log_mean, log_sd = t.token_log_moments()
-    alpha_target = 1 / log_mean
+    log_mean, _ = t.token_log_moments()
     out = []
     for column, hist in (
         ("prompt_tokens", obs.prompt_tokens),
         ("completion_tokens", obs.completion_tokens_ok),
     ):
+        detail = "successful requests only" if column == "completion_tokens" else ""
         values, counts = _sorted_hist(hist)
-        n = counts.sum()
-        if n == 0:
-            out.append(Check(f"{column} alpha (MLE)", c.token_alpha, None, None, False, "no rows"))
-            continue
-        alpha = n / float((counts * np.log(values / c.token_scale)).sum())
-        se = alpha_target**2 * log_sd / math.sqrt(n)
-        tol = Z * se + abs(alpha_target - c.token_alpha)
-        out.append(
-            Check(
-                f"{column} alpha (MLE)",
-                c.token_alpha,
-                round(alpha, 4),
-                round(tol, 4),
-                abs(alpha - c.token_alpha) <= tol,
-                "successful requests only" if column == "completion_tokens" else "",
+        n = int(counts.sum())
+        if n < 30:  # rounding to whole tokens dominates tiny samples (all 50s: alpha = inf)
+            out.append(_skipped(f"{column} alpha (MLE)", c.token_alpha, "fewer than 30 rows"))
+            if n == 0:
+                continue
+        else:
+            log_sum = float((counts * np.log(values / c.token_scale)).sum())
+            alpha = n / log_sum if log_sum > 0 else math.inf
+            # Sum of ln(x / x_m) over n Pareto draws is Gamma(n, scale 1/alpha): an exact band
+            # (scale from the rounded distribution, which moves alpha by < 1e-4).
+            s_lo, s_hi = stats.gamma.ppf(_TAIL, n, scale=log_mean), stats.gamma.isf(_TAIL, n, scale=log_mean)
+            out.append(
+                _band(f"{column} alpha (MLE)", c.token_alpha, round(alpha, 4), n / s_hi, n / s_lo, detail)
             )
-        )
-        expected_median = t.token_median()
-        density = c.token_alpha * c.token_scale**c.token_alpha / expected_median ** (c.token_alpha + 1)
-        tol_median = Z * math.sqrt(0.25 / n) / density + 1
-        median = _hist_quantile(values, counts, 0.5)
+        u_lo, u_hi = _order_statistic_band(n, 0.5)
+        lo, hi = t.token_quantile_at(u_lo) - 1, t.token_quantile_at(u_hi) + 1
         out.append(
-            Check(
-                f"{column} median",
-                expected_median,
-                median,
-                round(tol_median, 1),
-                abs(median - expected_median) <= tol_median,
-            )
+            _band(f"{column} median", t.token_median(), _hist_quantile(values, counts, 0.5), lo, hi, detail)
         )
         low, high = int(values.min()), int(values.max())
         out.append(
@@ -389,15 +423,17 @@ def _token_checks(t: Targets, obs: Observations) -> list[Check]:
                 f"[{low}, {high}]",
                 0,
                 low >= c.token_scale and high <= c.token_cap,
+                detail,
             )
         )
     return out
 
 
 def _share_check(name: str, expected: float, hits: int, n: int) -> Check:
-    observed = hits / n if n else float("nan")
-    tol = Z * math.sqrt(max(expected * (1 - expected), 1e-12) / max(n, 1)) + 0.5 / max(n, 1)
-    return Check(name, round(expected, 5), round(observed, 5), round(tol, 5), abs(observed - expected) <= tol)
+    if n == 0:
+        return _skipped(name, expected, "no rows")
+    lo, hi = _count_band(n, expected)
+    return _band(name, round(expected, 6), round(hits / n, 6), lo / n, hi / n)
 
 
 def _categorical_checks(config: GenerateConfig, obs: Observations) -> list[Check]:
@@ -408,106 +444,125 @@ def _categorical_checks(config: GenerateConfig, obs: Observations) -> list[Check
     for code, share, count in zip(resolved.status_codes, resolved.status_shares, observed, strict=True):
         out.append(_share_check(f"http_status {code} share", float(share), int(count), n))
     unknown = n - int(observed.sum())
-    support = resolved.status_shares > 0
-    if support.sum() > 1:
-        chi = stats.chisquare(
-            observed[support],
-            resolved.status_shares[support] / resolved.status_shares[support].sum() * observed.sum(),
+    expected = resolved.status_shares * observed.sum()
+    testable = expected > 0
+    if testable.sum() > 1 and expected[testable].min() >= 5:
+        chi = float((((observed - expected) ** 2)[testable] / expected[testable]).sum())
+        p_value = float(stats.chi2.sf(chi, int(testable.sum()) - 1))
+        out.append(
+            Check(
+                "http_status mix (chi-square)",
+                "catalogue shares",
+                f"p={p_value:.3g}, unknown={unknown}",
+                f"p > {P_MIN:g}",
+                p_value > P_MIN and unknown == 0,
+            )
         )
-        p_value = float(chi.pvalue)
     else:
-        p_value = 1.0
-    out.append(
-        Check(
-            "http_status mix (chi-square)",
-            "catalogue shares",
-            f"p={p_value:.3g}, unknown={unknown}",
-            f"p > {P_MIN:g}",
-            p_value > P_MIN and unknown == 0,
+        out.append(
+            Check(
+                "http_status mix (chi-square)",
+                "catalogue shares",
+                f"unknown={unknown}",
+                None,
+                unknown == 0,
+                "chi-square skipped: too few rows",
+            )
         )
-    )
     out.append(_share_check("is_safety_flagged rate", config.safety_flag_rate, obs.flagged, n))
     return out
 
 
 def _traffic_checks(t: Targets, obs: Observations) -> list[Check]:
     out = []
-    expected_mass = t.weekday_hour_mass()
+    mass = t.weekday_hour_mass()
     observed = obs.weekday_hour.astype(np.float64)
-    n = observed.sum()
+    n = int(observed.sum())
     if n == 0:
-        return [Check("traffic", "rows in the period", 0, None, False)]
-    chi, dof, p_value, bins = _traffic_chi_square(observed, expected_mass)
-    out.append(
-        Check(
-            "traffic weekday x hour fits the curve (chi-square)",
-            "p(t) = s(h) w(d) o(h)",
-            f"chi2={chi:.1f}, dof={dof}, p={p_value:.3g}",
-            f"p > {P_MIN:g}",
-            p_value > P_MIN,
-            f"{bins} bins",
-        )
-    )
-
-    hourly = observed.sum(axis=0)
-    busiest = int(np.argmax(hourly))
-    # Hour 12 need only be indistinguishable from the busiest hour at this sample size.
-    gap = hourly[busiest] - hourly[12]
-    tol = Z * math.sqrt(hourly[busiest] + hourly[12])
-    out.append(Check("busiest hour bin", 12, busiest, f"count gap <= {tol:.0f}", gap <= tol))
-
-    peak, peak_se = _fitted_peak(hourly)
-    tol_peak = Z * peak_se + 0.01
-    out.append(
-        Check(
-            "fitted diurnal peak (hour)",
-            12.5,
-            round(peak, 3),
-            round(tol_peak, 3),
-            abs(peak - 12.5) <= tol_peak,
-        )
-    )
-
-    hour_mass = expected_mass.sum(axis=0)
-    night = slice(int(OVERNIGHT_FROM_H), int(OVERNIGHT_TO_H))
-    unsuppressed_share = hour_mass[night].sum() / OVERNIGHT_FACTOR
-    night_share = hourly[night].sum() / n
-    ratio = night_share / unsuppressed_share
-    expected_share = hour_mass[night].sum()
-    tol_night = Z * math.sqrt(expected_share * (1 - expected_share) / n) / unsuppressed_share
-    out.append(
-        Check(
-            "overnight 02:00-05:00 vs unsuppressed curve",
-            OVERNIGHT_FACTOR,
-            round(ratio, 4),
-            round(tol_night, 4),
-            abs(ratio - OVERNIGHT_FACTOR) <= tol_night,
-        )
-    )
-
-    curve = t.traffic()
-    weekend_days = curve.day_factor < 1
-    if weekend_days.any() and (~weekend_days).any():
-        we, wd = obs.day_counts[weekend_days].sum(), obs.day_counts[~weekend_days].sum()
-        ratio_we = (we / weekend_days.sum()) / (wd / (~weekend_days).sum()) if wd else float("inf")
-        tol_we = Z * ratio_we * math.sqrt(1 / max(we, 1) + 1 / max(wd, 1))
+        return [Check("traffic", "rows in the period", 0, None, False, "no rows in the period")]
+    name = "traffic weekday x hour fits the curve (chi-square)"
+    fit = _traffic_chi_square(observed, mass)
+    if fit is None:
+        out.append(_skipped(name, "p(t) = s(h) w(d) o(h)", "too few rows for a chi-square test"))
+    else:
+        chi, dof, p_value, bins = fit
         out.append(
             Check(
-                "weekend vs weekday requests per day",
-                0.6,
-                round(ratio_we, 4),
-                round(tol_we, 4),
-                abs(ratio_we - 0.6) <= tol_we,
+                name,
+                "p(t) = s(h) w(d) o(h)",
+                f"chi2={chi:.1f}, dof={dof}, p={p_value:.3g}",
+                f"p > {P_MIN:g}",
+                p_value > P_MIN,
+                bins,
             )
+        )
+
+    hourly = observed.sum(axis=0)
+    hour_mass = mass.sum(axis=0)
+    busiest = int(np.argmax(hourly))
+    # Hour 12 carries the most traffic; it need only not be significantly below the busiest bin.
+    pair = int(hourly[busiest] + hourly[12])
+    share_12 = hour_mass[12] / (hour_mass[12] + hour_mass[busiest]) if busiest != 12 else 0.5
+    low_12 = stats.binom.ppf(_TAIL, pair, share_12) if pair else 0
+    out.append(
+        Check(
+            "busiest hour bin",
+            12,
+            busiest,
+            f"hour 12 count >= {int(low_12)}",
+            busiest == 12 or hourly[12] >= low_12,
+        )
+    )
+
+    if n >= 500:
+        peak, peak_se = _fitted_peak(hourly)
+        tol_peak = Z * peak_se + 0.01
+        out.append(
+            _band("fitted diurnal peak (hour)", 12.5, round(peak, 3), 12.5 - tol_peak, 12.5 + tol_peak)
+        )
+    else:
+        out.append(_skipped("fitted diurnal peak (hour)", 12.5, "fewer than 500 rows"))
+
+    night = slice(int(OVERNIGHT_FROM_H), int(OVERNIGHT_TO_H))
+    night_share = float(hour_mass[night].sum())
+    unsuppressed = night_share / OVERNIGHT_FACTOR
+    lo, hi = _count_band(n, night_share)
+    out.append(
+        _band(
+            "overnight 02:00-05:00 vs unsuppressed curve",
+            OVERNIGHT_FACTOR,
+            round(hourly[night].sum() / n / unsuppressed, 4),
+            lo / n / unsuppressed,
+            hi / n / unsuppressed,
+        )
+    )
+
+    weekend = t.traffic().day_factor < 1
+    we_days, wd_days = int(weekend.sum()), int((~weekend).sum())
+    if we_days and wd_days:
+        we = int(obs.day_counts[weekend].sum())
+        day_mass = t.traffic().day_factor
+        p_we = float(day_mass[weekend].sum() / day_mass.sum())
+        lo, hi = _count_band(n, p_we)
+
+        def ratio(k: float) -> float:
+            return (k / we_days) / ((n - k) / wd_days) if n - k > 0 else math.inf
+
+        out.append(
+            _band("weekend vs weekday requests per day", 0.6, round(ratio(we), 4), ratio(lo), ratio(hi))
+        )
+    else:
+        out.append(
+            _skipped("weekend vs weekday requests per day", 0.6, "the period lacks weekend or weekdays")
         )
     return out
 
 
-def _traffic_chi_square(observed: np.ndarray, mass: np.ndarray) -> tuple[float, int, float, str]:
+def _traffic_chi_square(observed: np.ndarray, mass: np.ndarray) -> tuple[float, int, float, str] | None:
     """Chi-square of (weekday, hour) counts, on coarser bins where counts would be too small.
 
-    The chi-square approximation wants about 5 expected rows per bin: small samples are
-    judged on weekend/weekday x hour, or on hour of day alone.
+    The chi-square approximation wants 5 expected rows per bin: smaller samples are judged on
+    weekend/weekday x hour, or on hour of day; smaller still, not at all (None).
     """
     n = observed.sum()
     weekend = np.array([False] * 5 + [True] * 2)
@@ -520,16 +575,14 @@ def _traffic_chi_square(observed: np.ndarray, mass: np.ndarray) -> tuple[float, 
         ),
         ("hour", observed.sum(0), mass.sum(0)),
     ]
-    # The finest binning whose every bin expects at least 5 rows (hour of day as the last resort).
-    label, counts, expected = next(
-        (label, counts, mass_bins * n)
-        for label, counts, mass_bins in candidates
-        if label == "hour" or (mass_bins * n)[mass_bins > 0].min() >= 5
-    )
-    positive = expected > 0
-    chi = float((((counts - expected) ** 2)[positive] / expected[positive]).sum())
-    dof = max(int(positive.sum()) - 1, 1)
-    return chi, dof, float(stats.chi2.sf(chi, dof)), f"{int(positive.sum())} {label}"
+    for label, counts, mass_bins in candidates:
+        expected = mass_bins * n
+        positive = expected > 0
+        if expected[positive].min() >= 5:
+            chi = float((((counts - expected) ** 2)[positive] / expected[positive]).sum())
+            dof = max(int(positive.sum()) - 1, 1)
+            return chi, dof, float(stats.chi2.sf(chi, dof)), f"{int(positive.sum())} bins: {label}"
+    return None
 
 
 def _fitted_peak(hourly: np.ndarray) -> tuple[float, float]:
@@ -545,6 +598,8 @@ def _fitted_peak(hourly: np.ndarray) -> tuple[float, float]:
     coef = np.linalg.solve(xtwx, design.T @ (weights * y))
     cov = np.linalg.inv(xtwx)
     b, c = coef[1], coef[2]
+    if b * b + c * c == 0:
+        return math.nan, math.inf
     theta = math.atan2(b, c)
     grad = np.array([0.0, c, -b]) / (b * b + c * c)
     se_theta = math.sqrt(max(float(grad @ cov @ grad), 0.0))
@@ -560,26 +615,30 @@ def _tier_checks(config: GenerateConfig, obs: Observations) -> list[Check]:
         expected = share * n_users
         count = obs.tier_users.get(tier, 0)
         out.append(
-            Check(
+            _band(
                 f"users in tier {tier}",
                 round(expected, 1),
                 count,
-                1.0,
-                abs(count - expected) <= 1.0,
+                expected - 1,
+                expected + 1,
                 "allocated exactly (largest remainder)",
             )
         )
-    base = cat.tiers[0]
-    base_weight = resolved.tier_weights[0]
+    base, base_weight = cat.tiers[0], float(resolved.tier_weights[0])
     base_req, base_users = obs.tier_requests.get(base, 0), obs.tier_users.get(base, 0)
     for tier, weight in zip(cat.tiers[1:], resolved.tier_weights[1:], strict=True):
         req, users = obs.tier_requests.get(tier, 0), obs.tier_users.get(tier, 0)
         name = f"requests per user {tier} / {base}"
-        if not (users and base_users and req and base_req and base_weight):
-            out.append(Check(name, None, None, None, True, "skipped: a tier has no users or requests"))
+        if not (users and base_users and base_weight and weight and req + base_req):
+            out.append(_skipped(name, None, "a tier has no users or weight"))
             continue
-        ratio = (req / users) / (base_req / base_users)
-        expected = weight / base_weight
-        tol = Z * ratio * math.sqrt(1 / req + 1 / base_req)
-        out.append(Check(name, expected, round(ratio, 3), round(tol, 3), abs(ratio - expected) <= tol))
+        # Given the two tiers' total m, the tier's count is Binomial(m, q): an exact band at any size.
+        m = req + base_req
+        q = users * weight / (users * weight + base_users * base_weight)
+        lo, hi = _count_band(m, q)
+
+        def ratio(k: float, users: int = users, m: int = m) -> float:
+            return (k / users) / ((m - k) / base_users) if m - k > 0 else math.inf
+
+        out.append(_band(name, weight / base_weight, round(ratio(req), 3), ratio(lo), ratio(hi)))
     return out

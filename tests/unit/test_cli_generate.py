@@ -234,3 +234,43 @@ def test_help_explains_every_option() -> None:
         "--json",
     ):
         assert option in result.output
+
+
+def test_a_second_writer_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "d"
+    calls: list[int] = []
+
+    def second_writer(table: str, done: int, total: int) -> None:
+        if not calls:
+            calls.append(main(["generate", "--rows", "100", "--users", "5", "--out", str(out), "--force"]))
+
+    generate(rows=1_000, users=10).write(out, progress=second_writer)
+    assert calls == [2]
+    assert "another llmtel process is writing" in capsys.readouterr().err
+    assert Manifest.read(out).row_counts()["api_requests"] == 1_000
+
+
+def test_disk_errors_are_runtime_failures_that_change_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "d"
+    generate(rows=100, users=5).write(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    from llmtelemetry.generator import dataset
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(dataset, "_publish", full)
+    code, _, stderr = run(capsys, "generate", "--rows", "200", "--users", "5", "--out", str(out), "--force")
+    assert code == 1
+    assert stderr.startswith("error: writing to") and "No space left on device" in stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.mark.parametrize(("option", "value"), [("--workers", "65"), ("--chunk-rows", "16777217")])
+def test_parallelism_is_bounded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    code, _, stderr = run(capsys, "generate", "--rows", "10", "--out", str(tmp_path / "x"), option, value)
+    assert code == 2 and stderr.startswith(f"error: {option} must be")

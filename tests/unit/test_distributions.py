@@ -7,6 +7,7 @@ check that it catches damaged data.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -235,3 +236,11 @@ def test_tier_weighting_damage_is_caught(default_tables: dict[str, pa.Table]) ->
     uniform_users = np.random.default_rng(3).choice(users, default_tables["api_requests"].num_rows)
     checks = _checks(DEFAULT, _damaged(default_tables, user_id=uniform_users.astype(np.int32)))
     assert not checks["requests per user enterprise / free"].passed
+
+
+@pytest.mark.parametrize(("rows", "seed"), [(1, 1), (1, 6), (7, 2), (50, 3), (999, 4)])
+def test_tiny_datasets_are_judged_fairly(rows: int, seed: int) -> None:
+    config = GenerateConfig(seed=seed, rows=rows, users=20)
+    checks = evaluate(config, observe_tables(config, materialise(config)))
+    assert not [c for c in checks if not c.passed]
+    json.dumps([c.to_dict() for c in checks])  # plain values only

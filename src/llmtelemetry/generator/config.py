@@ -61,7 +61,9 @@ class GenerateConfig:
         try:
             self.start + dt.timedelta(days=self.days)
         except OverflowError:
-            raise ParameterError("start + days runs past the year 9999", param="days") from None
+            raise ParameterError(
+                f"days runs past the year 9999 from start {self.start}", param="days"
+            ) from None
         _check_float("latency_mu", self.latency_mu, -50, 50)
         _check_float("latency_sigma", self.latency_sigma, 1e-6, 10)
         _check_int("token_scale", self.token_scale, 1, 10**9)

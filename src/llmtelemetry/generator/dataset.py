@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import datetime as dt
+import fcntl
 import os
 import shutil
 import tempfile
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from llmtelemetry.errors import OutputError, ParameterError
+from llmtelemetry.errors import LlmtelError, OutputError, ParameterError
 from llmtelemetry.generator.config import BLOCK_ROWS, DEFAULT_CHUNK_ROWS, GenerateConfig
 from llmtelemetry.generator.dimensions import dates_table, endpoints_table, models_table
 from llmtelemetry.generator.fingerprint import TableHasher
@@ -112,6 +114,22 @@ class Dataset:
         _check_parallelism(workers, chunk_rows)
         existed = Path(out).exists()
         directory = prepare_output(Path(out), force=force)
+        with _exclusive(directory):
+            try:
+                return self._write_into(directory, format, workers, chunk_rows, progress)
+            except BaseException:
+                if not existed:
+                    shutil.rmtree(directory, ignore_errors=True)
+                raise
+
+    def _write_into(
+        self,
+        directory: Path,
+        format: Format,
+        workers: int,
+        chunk_rows: int,
+        progress: ProgressCallback | None,
+    ) -> Manifest:
         staging = Path(tempfile.mkdtemp(prefix=".llmtel-staging-", dir=directory))
         started = time.perf_counter()
         try:
@@ -141,10 +159,11 @@ class Dataset:
             )
             _publish(staging, directory, manifest)
             return manifest
-        except BaseException:
-            if not existed:
-                shutil.rmtree(directory, ignore_errors=True)
-            raise
+        except OSError as exc:
+            raise LlmtelError(
+                f"writing to {directory} failed ({exc.strerror or exc})",
+                fix="free some disk space or choose another --out; nothing was changed",
+            ) from exc
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -216,11 +235,34 @@ def _check_table(table: str) -> str:
     return table
 
 
+MAX_WORKERS = 64
+MAX_CHUNK_ROWS = 16_777_216
+
+
 def _check_parallelism(workers: int, chunk_rows: int) -> None:
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ParameterError(f"workers must be a whole number >= 1, got {workers!r}")
-    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
-        raise ParameterError(f"chunk_rows must be a whole number >= 1, got {chunk_rows!r}")
+    # Both bound memory: up to workers + 1 chunks are alive at once.
+    for name, value, high in (("workers", workers, MAX_WORKERS), ("chunk_rows", chunk_rows, MAX_CHUNK_ROWS)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+            raise ParameterError(
+                f"{name} must be a whole number from 1 to {high:,}, got {value!r}", param=name
+            )
+
+
+@contextlib.contextmanager
+def _exclusive(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the output directory so two writers never mix their files."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(
+                f"another llmtel process is writing to {directory}",
+                fix="wait for it to finish, or choose another --out",
+            ) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def _request_batches(config: GenerateConfig, workers: int, chunk_rows: int) -> Iterator[pa.RecordBatch]:
