@@ -14,7 +14,9 @@ from typing import Annotated
 import typer
 
 from llmtelemetry import __version__
+from llmtelemetry.cli.db import db_app
 from llmtelemetry.cli.generate import generate_command
+from llmtelemetry.cli.load import load_command
 from llmtelemetry.errors import LlmtelError, ParameterError
 from llmtelemetry.settings import get_settings
 
@@ -57,6 +59,8 @@ def _root(
 
 
 app.command("generate")(generate_command)
+app.command("load")(load_command)
+app.add_typer(db_app, name="db")
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -21,7 +21,7 @@ from rich.progress import (
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False, no_color="NO_COLOR" in os.environ)
+    return Console(stderr=True, highlight=False, soft_wrap=True, no_color="NO_COLOR" in os.environ)
 
 
 def stdout_console() -> Console:

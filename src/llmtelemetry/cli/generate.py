@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import os
 from pathlib import Path
@@ -11,10 +10,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from llmtelemetry.cli._options import (
+    DEFAULT_DAYS_VALUE,
+    DEFAULT_START_TEXT,
+    Days,
+    Json,
+    Rows,
+    Seed,
+    Start,
+    Users,
+    build_config,
+)
 from llmtelemetry.cli._output import emit_json, row_progress, stdout_console
-from llmtelemetry.errors import ParameterError
-from llmtelemetry.generator import GenerateConfig, generate
-from llmtelemetry.generator.config import DEFAULT_CHUNK_ROWS, DEFAULT_DAYS, DEFAULT_START
+from llmtelemetry.generator import generate
+from llmtelemetry.generator.config import DEFAULT_CHUNK_ROWS
 
 DEFAULT_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
@@ -28,8 +37,8 @@ def generate_command(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Directory to write the tables and manifest.json to.")
     ],
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
-    rows: Annotated[int, typer.Option(help="Rows of api_requests to generate.")] = 500_000,
+    seed: Seed = 42,
+    rows: Rows = 500_000,
     format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="File format.", case_sensitive=False)
     ] = OutputFormat.parquet,
@@ -42,17 +51,13 @@ def generate_command(
             help="Rows per generated batch (rounded up to 16,384); the output does not depend on it."
         ),
     ] = DEFAULT_CHUNK_ROWS,
-    start: Annotated[
-        str, typer.Option(help="First day of the period, YYYY-MM-DD (UTC).")
-    ] = DEFAULT_START.isoformat(),
-    days: Annotated[int, typer.Option(help="Length of the period in days.")] = DEFAULT_DAYS,
-    users: Annotated[int, typer.Option(help="Number of users (customers).")] = 2_000,
+    start: Start = DEFAULT_START_TEXT,
+    days: Days = DEFAULT_DAYS_VALUE,
+    users: Users = 2_000,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite the tables of a non-empty --out directory.")
     ] = False,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print a JSON summary as the last line of stdout.")
-    ] = False,
+    json_output: Json = False,
 ) -> None:
     """Generate synthetic LLM API telemetry: users, models, endpoints, dates and api_requests.
 
@@ -61,11 +66,7 @@ def generate_command(
     give identical tables whatever --workers and --chunk-rows are; manifest.json records a
     SHA-256 fingerprint per table.
     """
-    try:
-        first_day = dt.date.fromisoformat(start)
-    except ValueError:
-        raise ParameterError(f"--start must be a date like 2025-01-01, got {start!r}") from None
-    config = GenerateConfig(seed=seed, rows=rows, users=users, start=first_day, days=days)
+    config = build_config(seed, rows, users, start, days)
 
     with row_progress() as progress:
         manifest = generate(config).write(

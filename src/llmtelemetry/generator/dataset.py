@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import datetime as dt
 import fcntl
@@ -10,7 +9,6 @@ import os
 import shutil
 import tempfile
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from llmtelemetry._parallel import ordered_map
 from llmtelemetry.errors import LlmtelError, OutputError, ParameterError
 from llmtelemetry.generator.config import BLOCK_ROWS, DEFAULT_CHUNK_ROWS, GenerateConfig
 from llmtelemetry.generator.dimensions import dates_table, endpoints_table, models_table
@@ -266,26 +265,12 @@ def _exclusive(directory: Path) -> Iterator[None]:
 
 
 def _request_batches(config: GenerateConfig, workers: int, chunk_rows: int) -> Iterator[pa.RecordBatch]:
-    """api_requests chunks in row order, drawn by `workers` threads ahead of the consumer.
-
-    numpy and Arrow release the GIL in their bulk work, so threads overlap the draws with
-    whatever the consumer does (Parquet encoding, COPY). At most `workers` chunks wait
-    beside the one being consumed, so memory stays flat whatever the row count.
-    """
+    """api_requests chunks in row order, drawn by `workers` threads ahead of the consumer."""
     blocks_per_chunk = max(1, -(-chunk_rows // BLOCK_ROWS))
-    chunks = iter(range(0, config.blocks, blocks_per_chunk))
-    with cf.ThreadPoolExecutor(workers, thread_name_prefix="llmtel-generate") as pool:
-        pending: deque[cf.Future[pa.RecordBatch]] = deque()
-        try:
-            for first in chunks:
-                pending.append(pool.submit(request_batch, config, first, blocks_per_chunk))
-                if len(pending) > workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+    chunks = range(0, config.blocks, blocks_per_chunk)
+    yield from ordered_map(
+        lambda first: request_batch(config, first, blocks_per_chunk), chunks, workers, "llmtel-generate"
+    )
 
 
 def prepare_output(directory: Path, *, force: bool) -> Path:
