@@ -411,10 +411,12 @@ def test_embedded_default_lifecycle(tmp_path: Path) -> None:
             timeout=300,
         )
 
-    first = llmtel("load", "--rows", "20000", "--users", "50", "--json")
+    assert llmtel("generate", "--rows", "20000", "--users", "50", "--out", str(tmp_path / "d")).returncode == 0
+    first = llmtel("load", "--from", str(tmp_path / "d"), "--json")
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout.strip().splitlines()[-1])
     assert summary["embedded"] is True and summary["tables"]["api_requests"] == 20_000
+    assert "dbname=llmtel" in summary["target"]
     status = json.loads(llmtel("db", "status", "--json").stdout.strip().splitlines()[-1])
     assert status["initialised"] and not status["running"]  # the last user stopped it
     assert llmtel("db", "start").returncode == 0
