@@ -411,7 +411,9 @@ def test_embedded_default_lifecycle(tmp_path: Path) -> None:
             timeout=300,
         )
 
-    assert llmtel("generate", "--rows", "20000", "--users", "50", "--out", str(tmp_path / "d")).returncode == 0
+    assert (
+        llmtel("generate", "--rows", "20000", "--users", "50", "--out", str(tmp_path / "d")).returncode == 0
+    )
     first = llmtel("load", "--from", str(tmp_path / "d"), "--json")
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout.strip().splitlines()[-1])

@@ -17,6 +17,7 @@ from llmtelemetry import __version__
 from llmtelemetry.cli.db import db_app
 from llmtelemetry.cli.generate import generate_command
 from llmtelemetry.cli.load import load_command
+from llmtelemetry.cli.transform import transform_command
 from llmtelemetry.errors import LlmtelError, ParameterError
 from llmtelemetry.settings import get_settings
 
@@ -60,6 +61,7 @@ def _root(
 
 app.command("generate")(generate_command)
 app.command("load")(load_command)
+app.command("transform")(transform_command)
 app.add_typer(db_app, name="db")
 
 
