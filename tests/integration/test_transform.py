@@ -219,3 +219,27 @@ def test_missing_raw_tables_is_a_clear_error(
     monkeypatch.setenv("LLMTEL_HOME", str(tmp_path / "home"))
     code, _, err = cli(capsys, "transform", "--dsn", database.dsn)
     assert code == 1 and "run `llmtel load` first" in err
+
+
+def test_every_model_and_column_is_documented(built: tuple[Target, Path, dict[str, object]]) -> None:
+    target, home, _ = built
+    manifest = json.loads((home / "docs" / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]
+    assert len(models) >= 18
+    for node in models:
+        assert node["description"].strip(), node["name"]
+        schema, name = node["schema"], node["alias"]
+        columns = [
+            row[0]
+            for row in query(
+                target,
+                "select column_name from information_schema.columns "
+                "where table_schema = %s and table_name = %s",
+                [schema, name],
+            )
+        ]
+        assert columns, f"{schema}.{name} not built"
+        documented = {c for c, spec in node["columns"].items() if spec["description"].strip()}
+        assert set(columns) <= documented, f"{node['name']}: undocumented {set(columns) - documented}"
+    exposures = {e["name"] for e in manifest["exposures"].values()}
+    assert exposures == {"executive_dashboards", "token_forecaster"}
