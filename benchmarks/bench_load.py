@@ -81,9 +81,7 @@ def main() -> None:
         for rows in args.rows:
             data = scratch / f"d{rows}"
             csv = scratch / f"c{rows}"
-            run_tracked(
-                [sys.executable, "-m", "llmtelemetry", "generate", "--rows", str(rows), "--out", str(data)]
-            )
+            run_tracked([sys.executable, "-m", "llmtelemetry", "generate", "--rows", str(rows), "--out", str(data)])
             run_tracked(
                 [
                     sys.executable,

@@ -29,9 +29,7 @@ SCRATCH_DB = "llmtel_bench_transform"
 
 def run(*args: str) -> tuple[dict[str, object], float]:
     started = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "llmtelemetry", *args, "--json"], capture_output=True, text=True
-    )
+    proc = subprocess.run([sys.executable, "-m", "llmtelemetry", *args, "--json"], capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"llmtel {' '.join(args)} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1]), time.perf_counter() - started

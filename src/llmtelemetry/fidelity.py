@@ -203,9 +203,7 @@ def _row_violations(
         "latency_not_positive": int((latency < 1).sum()),
         "ttft_not_below_latency": int(((ttft_np >= latency) & ok).sum() + ((ttft_np < 0) & ok).sum()),
         "ttft_on_failure": int((ttft_np[~ok] != -1).sum()),
-        "error_type_mismatch": int(
-            (np.asarray(error_type.is_null().to_numpy(zero_copy_only=False)) != ok).sum()
-        ),
+        "error_type_mismatch": int((np.asarray(error_type.is_null().to_numpy(zero_copy_only=False)) != ok).sum()),
         "finish_reason_mismatch": int(
             ((finish_np == "") != ~ok).sum() + ((finish_np == "content_filter") != (flagged & ok)).sum()
         ),
@@ -218,10 +216,113 @@ def _row_violations(
         "email_duplicate": len(emails) - len(pc.unique(emails)),
     }
     if endpoints is not None:
-        v["unknown_endpoint_id"] = int(
-            (~np.isin(_np(req, "endpoint_id"), _np(endpoints, "endpoint_id"))).sum()
-        )
+        v["unknown_endpoint_id"] = int((~np.isin(_np(req, "endpoint_id"), _np(endpoints, "endpoint_id"))).sum())
     return v
+
+
+_DB_RULES = """
+select
+    count(*) filter (where r.cost_usd <> case when r.http_status = 200
+        then (r.prompt_tokens * m.input_price_per_1m_tokens
+              + r.completion_tokens * m.output_price_per_1m_tokens)
+             / 1000000 else 0 end or m.model_id is null) as cost_mismatch,
+    count(*) filter (where r.http_status <> 200 and r.completion_tokens <> 0) as completion_tokens_on_failure,
+    count(*) filter (where r.total_tokens <> r.prompt_tokens + r.completion_tokens) as total_tokens_mismatch,
+    count(*) filter (where r.prompt_tokens < %(scale)s or r.prompt_tokens > %(cap)s)
+      + count(*) filter (where r.http_status = 200
+                         and (r.completion_tokens < %(scale)s or r.completion_tokens > %(cap)s))
+      as tokens_out_of_range,
+    count(*) filter (where r.latency_ms < 1) as latency_not_positive,
+    count(*) filter (where r.http_status = 200 and (r.time_to_first_token_ms is null
+        or r.time_to_first_token_ms < 0 or r.time_to_first_token_ms >= r.latency_ms))
+      as ttft_not_below_latency,
+    count(*) filter (where r.http_status <> 200 and r.time_to_first_token_ms is not null) as ttft_on_failure,
+    count(*) filter (where (r.error_type is null) <> (r.http_status = 200)) as error_type_mismatch,
+    count(*) filter (where (r.finish_reason is null) <> (r.http_status <> 200))
+      + count(*) filter (where (coalesce(r.finish_reason, '') = 'content_filter')
+                         <> (r.is_safety_flagged and r.http_status = 200)) as finish_reason_mismatch,
+    count(*) filter (where r.request_id::text !~ %(uuid)s) as request_id_not_uuid4,
+    count(*) - count(distinct r.request_id) as request_id_duplicate,
+    count(*) filter (where u.user_id is null) as unknown_user_id,
+    count(*) filter (where m.model_id is null) as unknown_model_id,
+    count(*) filter (where e.endpoint_id is null) as unknown_endpoint_id
+from raw_staging.api_requests r
+left join raw_staging.models m on m.model_id = r.model_id
+left join raw_staging.users u on u.user_id = r.user_id
+left join raw_staging.endpoints e on e.endpoint_id = r.endpoint_id
+"""
+
+
+def observe_database(conn: Any, config: GenerateConfig) -> Observations:
+    """The same observations, computed in PostgreSQL from the raw_staging tables."""
+
+    def hist(sql: str) -> dict[int, int]:
+        return {int(k): int(v) for k, v in conn.execute(sql).fetchall()}
+
+    utc = "(requested_at at time zone 'UTC')"
+    requests = int(conn.execute("select count(*) from raw_staging.api_requests").fetchone()[0])
+    weekday_hour = np.zeros((7, 24), dtype=np.int64)
+    for weekday, hour, count in conn.execute(
+        f"select extract(isodow from {utc})::int - 1, extract(hour from {utc})::int, count(*) "
+        "from raw_staging.api_requests where requested_at >= %(start)s and requested_at < %(end)s "
+        "group by 1, 2",
+        {"start": _utc_midnight(config.start), "end": _utc_midnight(config.end)},
+    ).fetchall():
+        weekday_hour[weekday, hour] = count
+    day_counts = np.zeros(config.days, dtype=np.int64)
+    outside = 0
+    for day, count in conn.execute(
+        f"select ({utc})::date - %(start)s::date, count(*) from raw_staging.api_requests group by 1",
+        {"start": config.start},
+    ).fetchall():
+        if 0 <= day < config.days:
+            day_counts[day] = count
+        else:
+            outside += int(count)
+    tiers = load_catalogue().tiers
+    tier_users = {t: 0 for t in tiers} | hist_text(
+        conn, "select billing_tier, count(*) from raw_staging.users group by 1"
+    )
+    tier_requests = {t: 0 for t in tiers} | hist_text(
+        conn,
+        "select u.billing_tier, count(*) from raw_staging.api_requests r "
+        "join raw_staging.users u on u.user_id = r.user_id group by 1",
+    )
+    rules = conn.execute(_DB_RULES, {"scale": config.token_scale, "cap": config.token_cap, "uuid": _UUID4})
+    names = [column.name for column in rules.description]
+    violations = {name: int(value) for name, value in zip(names, rules.fetchone(), strict=True)}
+    users = conn.execute(
+        "select count(*) - count(distinct user_id), count(*) - count(distinct email) from raw_staging.users"
+    ).fetchone()
+    violations["user_id_duplicate"], violations["email_duplicate"] = int(users[0]), int(users[1])
+    return Observations(
+        requests=requests,
+        latency=hist("select latency_ms, count(*) from raw_staging.api_requests group by 1"),
+        prompt_tokens=hist("select prompt_tokens, count(*) from raw_staging.api_requests group by 1"),
+        completion_tokens_ok=hist(
+            "select completion_tokens, count(*) from raw_staging.api_requests where http_status = 200 group by 1"
+        ),
+        status_counts=hist("select http_status, count(*) from raw_staging.api_requests group by 1"),
+        flagged=int(
+            conn.execute("select count(*) from raw_staging.api_requests where is_safety_flagged").fetchone()[0]
+        ),
+        weekday_hour=weekday_hour,
+        day_counts=day_counts,
+        outside_period=outside,
+        tier_requests=tier_requests,
+        tier_users=tier_users,
+        violations=violations,
+    )
+
+
+def hist_text(conn: Any, sql: str) -> dict[str, int]:
+    return {str(k): int(v) for k, v in conn.execute(sql).fetchall()}
+
+
+def _utc_midnight(day: Any) -> Any:
+    import datetime as dt
+
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
 # --------------------------------------------------------------------------- targets
@@ -320,9 +421,7 @@ def _band(name: str, expected: Any, observed: float, lo: float, hi: float, detai
     """A check that passes when `observed` lies in the acceptance band [lo, hi]."""
     lo, hi = float(lo), float(hi)
     digits = 6 if max(abs(lo), abs(hi)) < 10 else 3 if max(abs(lo), abs(hi)) < 100 else 1
-    return Check(
-        name, expected, observed, [round(lo, digits), round(hi, digits)], lo <= observed <= hi, detail
-    )
+    return Check(name, expected, observed, [round(lo, digits), round(hi, digits)], lo <= observed <= hi, detail)
 
 
 def _skipped(name: str, expected: Any, why: str) -> Check:
@@ -407,14 +506,10 @@ def _token_checks(t: Targets, obs: Observations) -> list[Check]:
             # Sum of ln(x / x_m) over n Pareto draws is Gamma(n, scale 1/alpha): an exact band
             # (scale from the rounded distribution, which moves alpha by < 1e-4).
             s_lo, s_hi = stats.gamma.ppf(_TAIL, n, scale=log_mean), stats.gamma.isf(_TAIL, n, scale=log_mean)
-            out.append(
-                _band(f"{column} alpha (MLE)", c.token_alpha, round(alpha, 4), n / s_hi, n / s_lo, detail)
-            )
+            out.append(_band(f"{column} alpha (MLE)", c.token_alpha, round(alpha, 4), n / s_hi, n / s_lo, detail))
         u_lo, u_hi = _order_statistic_band(n, 0.5)
         lo, hi = t.token_quantile_at(u_lo) - 1, t.token_quantile_at(u_hi) + 1
-        out.append(
-            _band(f"{column} median", t.token_median(), _hist_quantile(values, counts, 0.5), lo, hi, detail)
-        )
+        out.append(_band(f"{column} median", t.token_median(), _hist_quantile(values, counts, 0.5), lo, hi, detail))
         low, high = int(values.min()), int(values.max())
         out.append(
             Check(
@@ -517,9 +612,7 @@ def _traffic_checks(t: Targets, obs: Observations) -> list[Check]:
     if n >= 500:
         peak, peak_se = _fitted_peak(hourly)
         tol_peak = Z * peak_se + 0.01
-        out.append(
-            _band("fitted diurnal peak (hour)", 12.5, round(peak, 3), 12.5 - tol_peak, 12.5 + tol_peak)
-        )
+        out.append(_band("fitted diurnal peak (hour)", 12.5, round(peak, 3), 12.5 - tol_peak, 12.5 + tol_peak))
     else:
         out.append(_skipped("fitted diurnal peak (hour)", 12.5, "fewer than 500 rows"))
 
@@ -548,13 +641,9 @@ def _traffic_checks(t: Targets, obs: Observations) -> list[Check]:
         def ratio(k: float) -> float:
             return (k / we_days) / ((n - k) / wd_days) if n - k > 0 else math.inf
 
-        out.append(
-            _band("weekend vs weekday requests per day", 0.6, round(ratio(we), 4), ratio(lo), ratio(hi))
-        )
+        out.append(_band("weekend vs weekday requests per day", 0.6, round(ratio(we), 4), ratio(lo), ratio(hi)))
     else:
-        out.append(
-            _skipped("weekend vs weekday requests per day", 0.6, "the period lacks weekend or weekdays")
-        )
+        out.append(_skipped("weekend vs weekday requests per day", 0.6, "the period lacks weekend or weekdays"))
     return out
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import threading
@@ -128,19 +131,51 @@ def run_build(
     select: str | None = None,
     full_refresh: bool = False,
     on_node: NodeCallback | None = None,
+    command: str = "build",
 ) -> TransformResult:
-    """`dbt build` (models, seeds, tests, unit tests) on `target`; raises nothing on test failures."""
-    args = ["build", *selection(select)]
+    """`dbt build` (models, seeds, tests, unit tests) on `target`; raises nothing on test failures.
+
+    `command="test"` runs the data and unit tests only, on what is already built.
+    """
+    args = [command, *selection(select)]
     if full_refresh:
         args.append("--full-refresh")
     started = time.perf_counter()
     result = _invoke(target, home, args, on_node)
-    return TransformResult(
+    built = TransformResult(
         success=bool(result.success),
         nodes=_node_results(result, work_dir(home)),
         seconds=time.perf_counter() - started,
         work_dir=str(work_dir(home)),
     )
+    if select is None and command == "build":
+        _record_build(target, home, built)
+    return built
+
+
+def target_id(target: Target) -> str:
+    """A stable, secret-free identity of a database target (hash of the DSN)."""
+    return hashlib.sha256(target.dsn.encode()).hexdigest()[:16]
+
+
+def _record_build(target: Target, home: Path, built: TransformResult) -> None:
+    """Remember the last full build per target, for `llmtel verify`."""
+    record = {
+        "target": target_id(target),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+        "summary": built.summary(),
+        "failed": [f"{n.kind} {n.name}" for n in built.failed],
+    }
+    (work_dir(home) / f"last_build_{record['target']}.json").write_text(json.dumps(record), "utf-8")
+
+
+def last_build(target: Target, home: Path) -> dict[str, Any] | None:
+    """The record of the last full `llmtel transform` on `target`, if any."""
+    path = work_dir(home) / f"last_build_{target_id(target)}.json"
+    if not path.exists():
+        return None
+    record: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return record
 
 
 def generate_docs(target: Target, home: Path, out: Path) -> list[str]:
@@ -156,6 +191,14 @@ def generate_docs(target: Target, home: Path, out: Path) -> list[str]:
             shutil.copy2(built / name, out / name)
             written.append(name)
     return written
+
+
+def parse_project(target: Target, home: Path) -> int:
+    """Parse the packaged project (no database access); returns the number of nodes."""
+    result = _invoke(target, home, ["parse", "--no-partial-parse"], None)
+    if not result.success:
+        raise LlmtelError(f"the dbt project does not parse ({result.exception})", fix="reinstall llmtelemetry")
+    return len(getattr(result.result, "nodes", None) or {})
 
 
 def _profile_env(target: Target) -> dict[str, str]:
@@ -200,9 +243,7 @@ def _invoke(target: Target, home: Path, args: list[str], on_node: NodeCallback |
     try:
         from dbt.cli.main import dbtRunner
     except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise LlmtelError(
-            "dbt-core is not installed", fix="pip install 'dbt-core>=1.11,<1.12' dbt-postgres"
-        ) from exc
+        raise LlmtelError("dbt-core is not installed", fix="pip install 'dbt-core>=1.11,<1.12' dbt-postgres") from exc
     work = work_dir(home)
     (work / "profiles.yml").write_text(PROFILE, "utf-8")
     full = [

@@ -48,10 +48,7 @@ def db_table(target: Target, table: str) -> pa.Table:
     columns = ", ".join(f'"{name}"' for name in schema.names)
     with psycopg.connect(target.dsn) as conn:
         rows = conn.execute(f'select {columns} from raw_staging."{table}" order by "{key}"').fetchall()
-    data = {
-        name: [str(r[i]) if name == "request_id" else r[i] for r in rows]
-        for i, name in enumerate(schema.names)
-    }
+    data = {name: [str(r[i]) if name == "request_id" else r[i] for r in rows] for i, name in enumerate(schema.names)}
     return pa.Table.from_pydict(data, schema=schema)
 
 
@@ -79,9 +76,7 @@ def test_load_from_a_directory_csv_and_parquet(database: Target, tmp_path: Path)
         out = tmp_path / fmt
         generate(SMALL).write(out, format=fmt)  # type: ignore[arg-type]
         load_raw_tables(database, DirectorySource(out))
-        assert fingerprint(db_table(database, "api_requests")) == fingerprint(
-            source_table(SMALL, "api_requests")
-        )
+        assert fingerprint(db_table(database, "api_requests")) == fingerprint(source_table(SMALL, "api_requests"))
         assert fingerprint(db_table(database, "users")) == fingerprint(source_table(SMALL, "users"))
 
 
@@ -121,9 +116,7 @@ def test_cli_load_500k(
 ) -> None:
     args = ["load", "--dsn", database.dsn, "--seed", "42", "--rows", "500000", "--json"]
     if mode == "directory":
-        assert (
-            cli(capsys, "generate", "--seed", "42", "--rows", "500000", "--out", str(tmp_path / "d"))[0] == 0
-        )
+        assert cli(capsys, "generate", "--seed", "42", "--rows", "500000", "--out", str(tmp_path / "d"))[0] == 0
         args = ["load", "--dsn", database.dsn, "--from", str(tmp_path / "d"), "--json"]
     code, out, _ = cli(capsys, *args)
     assert code == 0
@@ -233,17 +226,13 @@ def test_ctrl_c_mid_load_exits_130_and_keeps_the_old_data(database: Target, home
     )
 
 
-def test_a_second_load_is_refused_or_waits(
-    database: Target, capsys: pytest.CaptureFixture[str], home: Path
-) -> None:
+def test_a_second_load_is_refused_or_waits(database: Target, capsys: pytest.CaptureFixture[str], home: Path) -> None:
     with psycopg.connect(database.dsn, autocommit=True) as holder:
         holder.execute("select pg_advisory_lock(%s)", [LOAD_LOCK_KEY])
         code, _, err = cli(capsys, "load", "--dsn", database.dsn, "--rows", "1000", "--users", "10")
         assert code == 1 and "another llmtel load is running" in err and "fix:" in err
         threading.Timer(1.0, lambda: holder.execute("select pg_advisory_unlock(%s)", [LOAD_LOCK_KEY])).start()
-        code, _, err = cli(
-            capsys, "load", "--dsn", database.dsn, "--rows", "1000", "--users", "10", "--wait", "20"
-        )
+        code, _, err = cli(capsys, "load", "--dsn", database.dsn, "--rows", "1000", "--users", "10", "--wait", "20")
         assert code == 0, err
     assert counts(database)["api_requests"] == 1000
 
@@ -251,9 +240,7 @@ def test_a_second_load_is_refused_or_waits(
 def test_concurrent_loads_never_both_write(database: Target, home: Path) -> None:
     command = [sys.executable, "-m", "llmtelemetry", "load", "--dsn", database.dsn, "--rows", "300000"]
     procs = [
-        subprocess.Popen(
-            [*command, "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+        subprocess.Popen([*command, "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for seed in (1, 2)
     ]
     results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
@@ -273,9 +260,7 @@ def test_lock_waits_are_bounded(database: Target) -> None:
         reader.execute("select count(*) from raw_staging.api_requests").fetchone()
         started = time.monotonic()
         with pytest.raises(DatabaseError, match="stayed in use"):
-            load_raw_tables(
-                database, GeneratorSource(SMALL.replace(seed=5)), lock_timeout=0.3, swap_attempts=2
-            )
+            load_raw_tables(database, GeneratorSource(SMALL.replace(seed=5)), lock_timeout=0.3, swap_attempts=2)
         assert time.monotonic() - started < 30
         reader.rollback()
     assert counts(database) == before
@@ -342,9 +327,7 @@ def test_unreachable_server_fails_fast(capsys: pytest.CaptureFixture[str], home:
     assert "hunter2" not in err
 
 
-def test_silent_server_times_out_within_about_ten_seconds(
-    capsys: pytest.CaptureFixture[str], home: Path
-) -> None:
+def test_silent_server_times_out_within_about_ten_seconds(capsys: pytest.CaptureFixture[str], home: Path) -> None:
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)  # accepts connections, never speaks
@@ -384,9 +367,7 @@ def test_wrong_password_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_no_password_in_any_output(database: Target, capsys: pytest.CaptureFixture[str], home: Path) -> None:
     dsn = database.with_user("postgres", "sup3r-s3cret").dsn  # trust auth: the password is ignored
     code, out, err = cli(capsys, "load", "--dsn", dsn, "--rows", "1000", "--users", "10")
-    code_json, out_json, err_json = cli(
-        capsys, "load", "--dsn", dsn, "--rows", "1000", "--users", "10", "--json"
-    )
+    code_json, out_json, err_json = cli(capsys, "load", "--dsn", dsn, "--rows", "1000", "--users", "10", "--json")
     assert code == 0 and code_json == 0
     reader_password = (home / "secrets" / "reader_password").read_text().strip()
     everything = out + err + out_json + err_json
@@ -411,9 +392,7 @@ def test_embedded_default_lifecycle(tmp_path: Path) -> None:
             timeout=300,
         )
 
-    assert (
-        llmtel("generate", "--rows", "20000", "--users", "50", "--out", str(tmp_path / "d")).returncode == 0
-    )
+    assert llmtel("generate", "--rows", "20000", "--users", "50", "--out", str(tmp_path / "d")).returncode == 0
     first = llmtel("load", "--from", str(tmp_path / "d"), "--json")
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout.strip().splitlines()[-1])

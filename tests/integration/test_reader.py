@@ -81,18 +81,14 @@ def test_reader_can_write_nothing(loaded: tuple[Target, Path], statement: str) -
 
 def test_statements_postgres_only_warns_about_change_nothing(loaded: tuple[Target, Path]) -> None:
     target, home = loaded
-    acl_before = query(
-        target, "select relacl::text from pg_class where oid = 'public_star.fct_api_requests'::regclass"
-    )
+    acl_before = query(target, "select relacl::text from pg_class where oid = 'public_star.fct_api_requests'::regclass")
     with reader_connection(target, home) as conn:
         conn.execute("set default_transaction_read_only = off")
-        conn.execute(
-            "grant select on public_star.fct_api_requests to public"
-        )  # WARNING: no privileges granted
+        conn.execute("grant select on public_star.fct_api_requests to public")  # WARNING: no privileges granted
         conn.execute("vacuum public_star.fct_api_requests")  # WARNING: permission denied, skipped
-    assert query(
-        target, "select relacl::text from pg_class where oid = 'public_star.fct_api_requests'::regclass"
-    ) == (acl_before)
+    assert query(target, "select relacl::text from pg_class where oid = 'public_star.fct_api_requests'::regclass") == (
+        acl_before
+    )
     assert query(
         target,
         "select last_vacuum from pg_stat_user_tables where relid = 'public_star.fct_api_requests'::regclass",
@@ -117,12 +113,10 @@ def test_reader_role_attributes(loaded: tuple[Target, Path]) -> None:
     flat = {row[0] for row in settings}
     assert "statement_timeout=60s" in flat and "default_transaction_read_only=on" in flat
     for privilege in ("CREATE", "TEMPORARY"):
-        assert query(
-            target, "select has_database_privilege(%s, current_database(), %s)", [READER, privilege]
-        ) == [(False,)]
-    schemas = query(
-        target, "select nspname from pg_namespace where has_schema_privilege(%s, oid, 'CREATE')", [READER]
-    )
+        assert query(target, "select has_database_privilege(%s, current_database(), %s)", [READER, privilege]) == [
+            (False,)
+        ]
+    schemas = query(target, "select nspname from pg_namespace where has_schema_privilege(%s, oid, 'CREATE')", [READER])
     assert schemas == []
 
 

@@ -51,15 +51,11 @@ def relations(target: Target, schema: str) -> dict[str, str]:
 
 def package_snapshot() -> dict[str, float]:
     root = project_dir().parent
-    return {
-        str(p.relative_to(root)): p.stat().st_mtime for p in root.rglob("*") if "__pycache__" not in p.parts
-    }
+    return {str(p.relative_to(root)): p.stat().st_mtime for p in root.rglob("*") if "__pycache__" not in p.parts}
 
 
 @pytest.fixture(scope="module")
-def built(
-    server: Server, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Target, Path, dict[str, object]]]:
+def built(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Target, Path, dict[str, object]]]:
     """One database per server, loaded and fully built once for the read-only checks below."""
     import uuid
 
@@ -89,9 +85,7 @@ def built(
 
 def test_every_named_model_exists_in_its_schema(built: tuple[Target, Path, dict[str, object]]) -> None:
     target, _, _ = built
-    staging, star, snowflake = (
-        relations(target, s) for s in ("public_staging", "public_star", "public_snowflake")
-    )
+    staging, star, snowflake = (relations(target, s) for s in ("public_staging", "public_star", "public_snowflake"))
     assert {name for name, kind in staging.items() if kind == "v"} >= STAGING
     assert {name for name, kind in star.items() if kind == "r"} >= STAR
     assert {name for name, kind in snowflake.items() if kind == "r"} >= SNOWFLAKE
@@ -113,8 +107,7 @@ def test_facts_reconcile_exactly_with_raw(built: tuple[Target, Path, dict[str, o
     assert query(target, sums + "public_snowflake.fct_api_requests_sf") == raw
     rollup = query(
         target,
-        "select sum(requests), sum(total_tokens), sum(prompt_tokens), sum(cost_usd) "
-        "from public_star.agg_usage_hourly",
+        "select sum(requests), sum(total_tokens), sum(prompt_tokens), sum(cost_usd) from public_star.agg_usage_hourly",
     )
     assert rollup == raw
     orphans = query(
@@ -233,8 +226,7 @@ def test_every_model_and_column_is_documented(built: tuple[Target, Path, dict[st
             row[0]
             for row in query(
                 target,
-                "select column_name from information_schema.columns "
-                "where table_schema = %s and table_name = %s",
+                "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
                 [schema, name],
             )
         ]

@@ -199,9 +199,7 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path: Path) -> None:
 
 
 def test_entry_points_and_version(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "llmtelemetry", "--version"], capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-m", "llmtelemetry", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("llmtel ")
     bad = subprocess.run(
         [sys.executable, "-m", "llmtelemetry", "generate", "--rows", "0", "--out", str(tmp_path / "x")],
@@ -269,8 +267,6 @@ def test_disk_errors_are_runtime_failures_that_change_nothing(
 
 
 @pytest.mark.parametrize(("option", "value"), [("--workers", "65"), ("--chunk-rows", "16777217")])
-def test_parallelism_is_bounded(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
-) -> None:
+def test_parallelism_is_bounded(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str) -> None:
     code, _, stderr = run(capsys, "generate", "--rows", "10", "--out", str(tmp_path / "x"), option, value)
     assert code == 2 and stderr.startswith(f"error: {option} must be")

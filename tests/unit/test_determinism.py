@@ -69,9 +69,7 @@ def test_fingerprint_ignores_batching_but_sees_every_value() -> None:
     assert fingerprint(rebatched) == fingerprint(table)
     latency = table.column("latency_ms").to_pylist()
     latency[4_321] += 1
-    changed = table.set_column(
-        table.schema.get_field_index("latency_ms"), "latency_ms", pa.array(latency, pa.int32())
-    )
+    changed = table.set_column(table.schema.get_field_index("latency_ms"), "latency_ms", pa.array(latency, pa.int32()))
     assert fingerprint(changed) != fingerprint(table)
 
 

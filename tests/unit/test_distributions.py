@@ -130,9 +130,7 @@ def test_traffic_shape(default_tables: dict[str, pa.Table]) -> None:
     weekend_share = (weekday >= 5).mean()
     # 181 days from Wed 2025-01-01 hold 52 weekend days and 129 weekdays.
     expected = 52 * 0.6 / (52 * 0.6 + 129)
-    assert weekend_share == pytest.approx(
-        expected, abs=4.5 * math.sqrt(expected * (1 - expected) / hours.size)
-    )
+    assert weekend_share == pytest.approx(expected, abs=4.5 * math.sqrt(expected * (1 - expected) / hours.size))
     unsuppressed_night = per_hour[[1, 5]].mean()  # neighbours, for a rough look only
     assert per_hour[2:5].mean() < 0.3 * unsuppressed_night
 
@@ -173,9 +171,7 @@ def test_overrides_are_honoured() -> None:
 
 def _replace(table: pa.Table, column: str, values: pa.Array | np.ndarray) -> pa.Table:
     index = table.schema.get_field_index(column)
-    return table.set_column(
-        index, table.schema.field(column), pa.array(values, table.schema.field(column).type)
-    )
+    return table.set_column(index, table.schema.field(column), pa.array(values, table.schema.field(column).type))
 
 
 def _damaged(tables: dict[str, pa.Table], **columns: np.ndarray) -> dict[str, pa.Table]:
@@ -223,9 +219,7 @@ def test_wrong_cost_and_tokens_are_caught(default_tables: dict[str, pa.Table]) -
     completion[failed] = 77
     checks = _checks(
         DEFAULT,
-        _damaged(
-            default_tables, cost_usd=pa.array(cost, pa.decimal128(18, 10)), completion_tokens=completion
-        ),
+        _damaged(default_tables, cost_usd=pa.array(cost, pa.decimal128(18, 10)), completion_tokens=completion),
     )
     assert checks["rule: cost_mismatch"].observed >= 1
     assert checks["rule: completion_tokens_on_failure"].observed == 3

@@ -100,9 +100,7 @@ def test_model_catalogue_is_realistic() -> None:
     assert len({m["provider"] for m in models}) >= 4
     assert len({m["model_name"] for m in models}) == len(models)
     by_name = {m["model_name"]: m for m in models}
-    assert (
-        by_name["gpt-4o"]["input_price_per_1m_tokens"] > by_name["gpt-4o-mini"]["input_price_per_1m_tokens"]
-    )
+    assert by_name["gpt-4o"]["input_price_per_1m_tokens"] > by_name["gpt-4o-mini"]["input_price_per_1m_tokens"]
     for m in models:
         assert m["output_price_per_1m_tokens"] >= m["input_price_per_1m_tokens"] > 0
         assert m["released_date"] < dt.date(2025, 1, 1)

@@ -15,9 +15,11 @@ import typer
 
 from llmtelemetry import __version__
 from llmtelemetry.cli.db import db_app
+from llmtelemetry.cli.doctor import doctor_command
 from llmtelemetry.cli.generate import generate_command
 from llmtelemetry.cli.load import load_command
 from llmtelemetry.cli.transform import transform_command
+from llmtelemetry.cli.verify import verify_command
 from llmtelemetry.errors import LlmtelError, ParameterError
 from llmtelemetry.settings import get_settings
 
@@ -62,6 +64,8 @@ def _root(
 app.command("generate")(generate_command)
 app.command("load")(load_command)
 app.command("transform")(transform_command)
+app.command("verify")(verify_command)
+app.command("doctor")(doctor_command)
 app.add_typer(db_app, name="db")
 
 

@@ -25,7 +25,9 @@ def stderr_console() -> Console:
 
 
 def stdout_console() -> Console:
-    return Console(highlight=False, soft_wrap=True, no_color="NO_COLOR" in os.environ)
+    # Tables stay readable in pipes and logs, where rich would otherwise assume 80 columns.
+    width = None if sys.stdout.isatty() else 160
+    return Console(highlight=False, soft_wrap=True, width=width, no_color="NO_COLOR" in os.environ)
 
 
 def progress_enabled() -> bool:

@@ -27,9 +27,7 @@ def start_command(json_output: Json = False) -> None:
     if json_output:
         emit_json({"command": "db start", "dsn": target.display, **info})
         return
-    stdout_console().print(
-        f"embedded PostgreSQL {info['postgres_major']} is running; connect with:\n{target.display}"
-    )
+    stdout_console().print(f"embedded PostgreSQL {info['postgres_major']} is running; connect with:\n{target.display}")
 
 
 @db_app.command("stop")
@@ -39,9 +37,7 @@ def stop_command(json_output: Json = False) -> None:
     if json_output:
         emit_json({"command": "db stop", "was_running": was_running})
         return
-    stdout_console().print(
-        "stopped the embedded server" if was_running else "the embedded server was not running"
-    )
+    stdout_console().print("stopped the embedded server" if was_running else "the embedded server was not running")
 
 
 @db_app.command("status")
@@ -57,6 +53,5 @@ def status_command(json_output: Json = False) -> None:
     out.print(f"data: {info['pgdata']} (initialised: {'yes' if info['initialised'] else 'no'})")
     if info["running"]:
         out.print(
-            f"socket: {info['socket_dir']}  pid: {info['pid']}  "
-            f"in use by {len(info['leases'])} llmtel process(es)"
+            f"socket: {info['socket_dir']}  pid: {info['pid']}  in use by {len(info['leases'])} llmtel process(es)"
         )

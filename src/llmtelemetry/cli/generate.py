@@ -34,9 +34,7 @@ class OutputFormat(enum.StrEnum):
 
 
 def generate_command(
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Directory to write the tables and manifest.json to.")
-    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the tables and manifest.json to.")],
     seed: Seed = 42,
     rows: Rows = 500_000,
     format: Annotated[
@@ -47,9 +45,7 @@ def generate_command(
     ] = DEFAULT_WORKERS,
     chunk_rows: Annotated[
         int,
-        typer.Option(
-            help="Rows per generated batch (rounded up to 16,384); the output does not depend on it."
-        ),
+        typer.Option(help="Rows per generated batch (rounded up to 16,384); the output does not depend on it."),
     ] = DEFAULT_CHUNK_ROWS,
     start: Start = DEFAULT_START_TEXT,
     days: Days = DEFAULT_DAYS_VALUE,
@@ -84,9 +80,7 @@ def generate_command(
         "format": format.value,
         "seed": seed,
         "rows": rows,
-        "tables": {
-            name: {"file": t.file, "rows": t.rows, "sha256": t.sha256} for name, t in manifest.tables.items()
-        },
+        "tables": {name: {"file": t.file, "rows": t.rows, "sha256": t.sha256} for name, t in manifest.tables.items()},
         "seconds": manifest.run["seconds"],
         "rows_per_second": manifest.run["rows_per_second"],
     }
@@ -99,6 +93,5 @@ def generate_command(
     console = stdout_console()
     console.print(table)
     console.print(
-        f"wrote {out} in {manifest.run['seconds']:.2f} s "
-        f"({manifest.run['rows_per_second'] or 0:,} api_requests rows/s)"
+        f"wrote {out} in {manifest.run['seconds']:.2f} s ({manifest.run['rows_per_second'] or 0:,} api_requests rows/s)"
     )

@@ -43,9 +43,7 @@ def load_command(
     users: Users = 2_000,
     start: Start = DEFAULT_START_TEXT,
     days: Days = DEFAULT_DAYS_VALUE,
-    workers: Annotated[
-        int, typer.Option(help="Threads generating rows while streaming (without --from).")
-    ] = 2,
+    workers: Annotated[int, typer.Option(help="Threads generating rows while streaming (without --from).")] = 2,
     wait: Annotated[
         float,
         typer.Option(help="Seconds to wait for another running load before giving up (0: refuse at once)."),
@@ -116,14 +114,11 @@ def load_command(
     for name, count in result.tables.items():
         out.print(f"raw_staging.{name:<13} {count:>12,} rows")
     out.print(
-        f"loaded in {result.seconds:.2f} s ({result.rows_per_second:,.0f} api_requests rows/s) "
-        f"into {target.display}"
+        f"loaded in {result.seconds:.2f} s ({result.rows_per_second:,.0f} api_requests rows/s) into {target.display}"
     )
     if result.views_rebound:
         out.print(f"views kept on the new tables: {', '.join(result.views_rebound)}")
     if reader.password_source == "generated":
-        out.print(
-            f"{reader.role}: a new password was generated and saved to {reader.password_file} (mode 600)"
-        )
+        out.print(f"{reader.role}: a new password was generated and saved to {reader.password_file} (mode 600)")
     else:
         out.print(f"{reader.role}: refreshed (password from {reader.password_source})")

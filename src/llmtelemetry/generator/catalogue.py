@@ -132,9 +132,7 @@ def resolve(config: GenerateConfig, catalogue: Catalogue | None = None) -> Resol
     if config.status_shares is not None:
         unknown = set(map(int, config.status_shares)) - set(cat.statuses)
         if unknown:
-            raise ParameterError(
-                f"status_shares names unknown statuses {sorted(unknown)}; known: {list(cat.statuses)}"
-            )
+            raise ParameterError(f"status_shares names unknown statuses {sorted(unknown)}; known: {list(cat.statuses)}")
         shares = np.array([float(config.status_shares.get(c, 0.0)) for c in cat.statuses])
     return Resolved(tier_mix, tier_weights, codes, shares / shares.sum())
 

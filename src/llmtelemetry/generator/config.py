@@ -61,9 +61,7 @@ class GenerateConfig:
         try:
             self.start + dt.timedelta(days=self.days)
         except OverflowError:
-            raise ParameterError(
-                f"days runs past the year 9999 from start {self.start}", param="days"
-            ) from None
+            raise ParameterError(f"days runs past the year 9999 from start {self.start}", param="days") from None
         _check_float("latency_mu", self.latency_mu, -50, 50)
         _check_float("latency_sigma", self.latency_sigma, 1e-6, 10)
         _check_int("token_scale", self.token_scale, 1, 10**9)
@@ -97,6 +95,25 @@ class GenerateConfig:
     def replace(self, **changes: Any) -> GenerateConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, parameters: Mapping[str, Any]) -> GenerateConfig:
+        """The config recorded by `to_dict` (in a manifest or load_history); DataError if invalid."""
+        from llmtelemetry.errors import DataError
+
+        fields = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in parameters.items() if k in fields}
+        if isinstance(values.get("start"), str):
+            try:
+                values["start"] = dt.date.fromisoformat(values["start"])
+            except ValueError:
+                raise DataError(f"recorded start {values['start']!r} is not a date") from None
+        if isinstance(values.get("status_shares"), Mapping):
+            values["status_shares"] = {int(k): v for k, v in values["status_shares"].items()}
+        try:
+            return cls(**values)
+        except (ParameterError, TypeError) as exc:
+            raise DataError(f"recorded generator parameters are invalid ({exc})") from None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly parameters, as recorded in the manifest."""

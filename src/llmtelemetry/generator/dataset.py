@@ -242,9 +242,7 @@ def _check_parallelism(workers: int, chunk_rows: int) -> None:
     # Both bound memory: up to workers + 1 chunks are alive at once.
     for name, value, high in (("workers", workers, MAX_WORKERS), ("chunk_rows", chunk_rows, MAX_CHUNK_ROWS)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-            raise ParameterError(
-                f"{name} must be a whole number from 1 to {high:,}, got {value!r}", param=name
-            )
+            raise ParameterError(f"{name} must be a whole number from 1 to {high:,}, got {value!r}", param=name)
 
 
 @contextlib.contextmanager

@@ -48,9 +48,7 @@ class ColumnHasher:
             self.values.update(array.to_numpy(zero_copy_only=False).astype(np.uint8).tobytes())
         else:
             width = kind.bit_width // 8
-            buffer = memoryview(array.buffers()[1])[
-                array.offset * width : (array.offset + len(array)) * width
-            ]
+            buffer = memoryview(array.buffers()[1])[array.offset * width : (array.offset + len(array)) * width]
             if sys.byteorder != "little" and width > 1:
                 raise NotImplementedError("fingerprints are defined on little-endian machines")
             self.values.update(buffer)

@@ -60,9 +60,7 @@ class Manifest:
             tables = {name: TableEntry(**entry) for name, entry in data.pop("tables").items()}
             return cls(tables=tables, **data)
         except FileNotFoundError:
-            raise DataError(
-                f"{path} not found", fix="point at a directory written by `llmtel generate`"
-            ) from None
+            raise DataError(f"{path} not found", fix="point at a directory written by `llmtel generate`") from None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise DataError(f"{path} is not a valid llmtel manifest ({exc})") from None
 

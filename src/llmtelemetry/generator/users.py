@@ -75,9 +75,7 @@ def draw_population(config: GenerateConfig, catalogue: Catalogue | None = None) 
     headcount = np.bincount(company, minlength=n_companies)
     jitter = rng.integers(0, 2, n_companies)
     size_levels = len(cat.company["sizes"])
-    company_size = np.minimum(
-        np.floor(np.log2(np.maximum(headcount, 1))).astype(np.int64) + jitter, size_levels - 1
-    )
+    company_size = np.minimum(np.floor(np.log2(np.maximum(headcount, 1))).astype(np.int64) + jitter, size_levels - 1)
     signup = rng.integers(1, int(cat.company["signup_window_days"]) + 1, n)
 
     weights = resolved.tier_weights[tier]

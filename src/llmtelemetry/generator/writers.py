@@ -84,9 +84,7 @@ def open_writer(fmt: Format, path: Path, schema: pa.Schema) -> TableWriter:
 def read_table(path: Path, schema: pa.Schema) -> pa.Table:
     """Read back a written table with its exact schema (CSV types are not guessed)."""
     if path.suffix == ".csv":
-        options = pacsv.ConvertOptions(
-            column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False
-        )
+        options = pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False)
         table = pacsv.read_csv(path, convert_options=options)
     else:
         table = pq.read_table(path)

@@ -121,9 +121,7 @@ def _numeric(column: pa.Array) -> Field:
         raise TypeError(f"numeric columns need Arrow decimals, got {kind}")
     scale = kind.scale
     array = column.cast(pa.decimal128(38, scale)).fill_null(0)
-    words = np.frombuffer(array.buffers()[1], dtype="<i8").reshape(-1, 2)[
-        array.offset : array.offset + len(array)
-    ]
+    words = np.frombuffer(array.buffers()[1], dtype="<i8").reshape(-1, 2)[array.offset : array.offset + len(array)]
     low, high = words[:, 0], words[:, 1]
     if not np.array_equal(high, low >> 63):
         raise ValueError("numeric values beyond 64 bits are not supported by the binary encoder")
@@ -145,9 +143,7 @@ def _numeric(column: pa.Array) -> Field:
     header[:, 2] = np.where(low < 0, 0x4000, 0)
     header[:, 3] = scale
     width = 8 + 2 * groups
-    values = np.concatenate(
-        [header.view(np.uint8).reshape(n, 8), digits.view(np.uint8).reshape(n, 2 * groups)], axis=1
-    )
+    values = np.concatenate([header.view(np.uint8).reshape(n, 8), digits.view(np.uint8).reshape(n, 2 * groups)], axis=1)
     return _fixed(column, values, width)
 
 

@@ -90,9 +90,7 @@ def connection_error(target: Target, exc: BaseException) -> DatabaseError:
             fix="check the password in --dsn or LLMTEL_DSN (it was tried once)",
         )
     if re.search(r'database ".*" does not exist', text):
-        return DatabaseError(
-            f"{text} at {target.where()}", fix="create the database, or name another in the DSN"
-        )
+        return DatabaseError(f"{text} at {target.where()}", fix="create the database, or name another in the DSN")
     if re.search(r'role ".*" does not exist', text):
         return DatabaseError(f"{text} at {target.where()}", fix="check the user name in the DSN")
     if "timeout expired" in text:

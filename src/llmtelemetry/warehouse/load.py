@@ -34,7 +34,7 @@ from psycopg import errors, sql
 
 from llmtelemetry import __version__
 from llmtelemetry._parallel import ordered_map
-from llmtelemetry.errors import DatabaseError, DataError, ParameterError
+from llmtelemetry.errors import DatabaseError, DataError
 from llmtelemetry.generator import GenerateConfig, Manifest, generate
 from llmtelemetry.generator.config import DEFAULT_CHUNK_ROWS
 from llmtelemetry.generator.manifest import file_sha256
@@ -114,7 +114,7 @@ class DirectorySource(Source):
                 fix="point --from at a directory written by `llmtel generate`",
             )
         self.manifest = Manifest.read(self.directory)
-        self.config = GenerateConfig(**_config_fields(self.manifest.parameters))
+        self.config = GenerateConfig.from_dict(self.manifest.parameters)
         self.description = f"{self.directory} (seed {self.manifest.seed})"
         self._validate()
 
@@ -176,22 +176,6 @@ class DirectorySource(Source):
             raise DataError(f"{path} cannot be read ({exc})", fix="generate the directory again") from None
 
 
-def _config_fields(parameters: dict[str, Any]) -> dict[str, Any]:
-    import datetime as dt
-
-    fields = {f.name for f in dataclasses.fields(GenerateConfig)}
-    out = {k: v for k, v in parameters.items() if k in fields}
-    if isinstance(out.get("start"), str):
-        out["start"] = dt.date.fromisoformat(out["start"])
-    if isinstance(out.get("status_shares"), dict):
-        out["status_shares"] = {int(k): v for k, v in out["status_shares"].items()}
-    try:
-        GenerateConfig(**out)
-    except (ParameterError, TypeError) as exc:
-        raise DataError(f"manifest parameters are invalid ({exc})") from None
-    return out
-
-
 # --------------------------------------------------------------------------- load
 
 
@@ -216,9 +200,7 @@ def load_raw_tables(
         check_server(conn, target)
         _take_load_lock(conn, lock_wait)
         try:
-            conn.execute(
-                sql.SQL("set lock_timeout = {}").format(sql.Literal(f"{int(lock_timeout * 1000)}ms"))
-            )
+            conn.execute(sql.SQL("set lock_timeout = {}").format(sql.Literal(f"{int(lock_timeout * 1000)}ms")))
             conn.execute("set statement_timeout = 0")
             with conn.transaction():
                 counts, copy_seconds = _fill_new_tables(conn, source, progress)
@@ -292,9 +274,7 @@ def _fill_new_tables(
         conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(RAW_SCHEMA, loading[name])))
         conn.execute(create_table(name, loading[name]))
         began = time.perf_counter()
-        counts[name] = _copy(
-            conn, name, loading[name], source.batches(name), source.row_count(name), progress
-        )
+        counts[name] = _copy(conn, name, loading[name], source.batches(name), source.row_count(name), progress)
         seconds[name] = round(time.perf_counter() - began, 3)
         expected = source.row_count(name)
         if counts[name] != expected:
@@ -386,9 +366,7 @@ def _swap_once(conn: psycopg.Connection[Any]) -> list[str]:
     views = _dependent_views(conn, sorted(live))
     for name in sorted(live):
         conn.execute(
-            sql.SQL("alter table {} rename to {}").format(
-                sql.Identifier(RAW_SCHEMA, name), sql.Identifier(name + OLD)
-            )
+            sql.SQL("alter table {} rename to {}").format(sql.Identifier(RAW_SCHEMA, name), sql.Identifier(name + OLD))
         )
     for name in TABLES:
         conn.execute(
@@ -403,9 +381,7 @@ def _swap_once(conn: psycopg.Connection[Any]) -> list[str]:
                 fix=f"drop {view_name} (dbt builds tables and views, not materialized views)",
             )
         with_options = (
-            sql.SQL(" with ({})").format(sql.SQL(", ").join(map(sql.SQL, options)))
-            if options
-            else sql.SQL("")
+            sql.SQL(" with ({})").format(sql.SQL(", ").join(map(sql.SQL, options))) if options else sql.SQL("")
         )
         conn.execute(
             sql.SQL("create or replace view {}{} as {}").format(
@@ -450,9 +426,7 @@ def _refuse_foreign_references(conn: psycopg.Connection[Any], tables: list[str])
         )
 
 
-def _dependent_views(
-    conn: psycopg.Connection[Any], tables: list[str]
-) -> list[tuple[str, str, str, list[str]]]:
+def _dependent_views(conn: psycopg.Connection[Any], tables: list[str]) -> list[tuple[str, str, str, list[str]]]:
     """Views reading any of the raw tables directly: (qualified name, relkind, definition, options)."""
     if not tables:
         return []

@@ -93,9 +93,7 @@ def _apply_reader(target: Target, password: str) -> tuple[bool, list[str]]:
             with conn.transaction():
                 if not exists:
                     conn.execute(sql.SQL("create role {} login").format(sql.Identifier(READER)))
-                conn.execute(
-                    sql.SQL("alter role {} password {}").format(sql.Identifier(READER), sql.Literal(password))
-                )
+                conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(READER), sql.Literal(password)))
                 for statement in _statements(owner, database):
                     _run_hardening(conn, statement, warnings)
         except errors.InsufficientPrivilege as exc:
@@ -116,11 +114,7 @@ def _statements(owner: str, database: str) -> list[sql.Composed]:
         "statement_timeout": sql.Literal(STATEMENT_TIMEOUT),
         "connection_limit": sql.Literal(CONNECTION_LIMIT),
     }
-    return [
-        sql.SQL(part.strip()).format(**values)
-        for part in re.split(r";\s*\n", body)
-        if part.strip().rstrip(";")
-    ]
+    return [sql.SQL(part.strip()).format(**values) for part in re.split(r";\s*\n", body) if part.strip().rstrip(";")]
 
 
 def _run_hardening(conn: psycopg.Connection[Any], statement: sql.Composed, warnings: list[str]) -> None:

@@ -1,0 +1,67 @@
+"""`llmtel verify`: check the data against the spec and the warehouse against itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from llmtelemetry.cli._options import Dsn, Json
+from llmtelemetry.cli._output import emit_json, stderr_console, stdout_console
+from llmtelemetry.errors import CheckFailed
+from llmtelemetry.settings import get_settings
+from llmtelemetry.verify import VerifyReport, verify_database, verify_directory
+from llmtelemetry.warehouse.connection import resolve_target
+
+
+def verify_command(
+    dsn: Dsn = None,
+    source_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Check a directory written by `llmtel generate` instead (no database needed).",
+            show_default=False,
+        ),
+    ] = None,
+    dbt_test: Annotated[
+        bool, typer.Option("--dbt-test", help="Run a fresh `dbt test` instead of reading the last build's results.")
+    ] = False,
+    json_output: Json = False,
+) -> None:
+    """Check every figure of the spec (with sample-size tolerances), reconciliation raw -> star ->
+    snowflake, the dbt tests, and that portfolio_reader reads the marts and can write nothing.
+
+    Exits 1 naming every failing check.
+    """
+    if source_dir is not None:
+        report = verify_directory(source_dir)
+    else:
+        settings = get_settings()
+        report = verify_database(resolve_target(settings, dsn), settings.home, run_dbt_tests=dbt_test or None)
+    if json_output:
+        emit_json(report.to_dict())
+    else:
+        _render(report)
+    if not report.passed:
+        for check in report.failed:
+            stderr_console().print(
+                f"error: check failed: {check.name} (expected {check.expected}, observed {check.observed})"
+            )
+        raise CheckFailed(
+            f"{len(report.failed)} of {len(report.checks)} checks failed", fix="the failing checks are named above"
+        )
+
+
+def _render(report: VerifyReport) -> None:
+    table = Table("check", "expected", "observed", "tolerance", "status", title=f"llmtel verify: {report.subject}")
+    for check in report.checks:
+        tolerance = "" if check.tolerance is None else str(check.tolerance)
+        table.add_row(
+            check.name, str(check.expected), str(check.observed), tolerance, "pass" if check.passed else "FAIL"
+        )
+    out = stdout_console()
+    out.print(table)
+    out.print(f"{sum(c.passed for c in report.checks)} of {len(report.checks)} checks passed")
