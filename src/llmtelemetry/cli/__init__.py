@@ -16,6 +16,7 @@ import typer
 from llmtelemetry import __version__
 from llmtelemetry.cli.db import db_app
 from llmtelemetry.cli.doctor import doctor_command
+from llmtelemetry.cli.forecast import forecast_command
 from llmtelemetry.cli.generate import generate_command
 from llmtelemetry.cli.load import load_command
 from llmtelemetry.cli.transform import transform_command
@@ -65,6 +66,7 @@ app.command("generate")(generate_command)
 app.command("load")(load_command)
 app.command("transform")(transform_command)
 app.command("verify")(verify_command)
+app.command("forecast")(forecast_command)
 app.command("doctor")(doctor_command)
 app.add_typer(db_app, name="db")
 
