@@ -64,3 +64,27 @@ def database(server: Server) -> Iterator[Target]:
 def query(target: Target, statement: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
     with psycopg.connect(target.dsn, autocommit=True) as conn:
         return conn.execute(statement, params).fetchall()  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def default_warehouse(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Target, Path]]:
+    """The spec's default data (seed 42, 500K rows) loaded and transformed, once per server.
+
+    Tests that damage it must undo the damage before they end.
+    """
+    from llmtelemetry import GenerateConfig
+    from llmtelemetry.transform import run_build
+    from llmtelemetry.warehouse.load import GeneratorSource, load_raw_tables
+    from llmtelemetry.warehouse.roles import ensure_reader
+
+    name = f"llmtel_default_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server.admin.dsn, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    target = server.admin.with_database(name)
+    home = tmp_path_factory.mktemp("default-home")
+    load_raw_tables(target, GeneratorSource(GenerateConfig(seed=42, rows=500_000)))
+    ensure_reader(target, home, None)
+    assert run_build(target, home).success
+    yield target, home
+    with psycopg.connect(server.admin.dsn, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')

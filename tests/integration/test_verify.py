@@ -5,23 +5,17 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from llmtelemetry import GenerateConfig, generate
+from llmtelemetry import generate
 from llmtelemetry.cli import main
 from llmtelemetry.doctor import Finding, _executable, _package, diagnose
 from llmtelemetry.settings import get_settings
-from llmtelemetry.transform import run_build
 from llmtelemetry.verify import VerifyReport, verify_database
 from llmtelemetry.warehouse.connection import Target
-from llmtelemetry.warehouse.load import GeneratorSource, load_raw_tables
-from llmtelemetry.warehouse.roles import ensure_reader
-from tests.integration.conftest import Server
 
 
 def cli(*args: str) -> tuple[int, str, str]:
@@ -59,30 +53,14 @@ def test_verify_names_a_damaged_file(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- the database
 
 
-@pytest.fixture(scope="module")
-def warehouse(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Target, Path]]:
-    """The default data (seed 42, 500K rows) loaded and transformed, once per server."""
-    name = f"llmtel_verify_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server.admin.dsn, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    target = server.admin.with_database(name)
-    home = tmp_path_factory.mktemp("verify-home")
-    load_raw_tables(target, GeneratorSource(GenerateConfig(seed=42, rows=500_000)))
-    ensure_reader(target, home, None)
-    assert run_build(target, home).success
-    yield target, home
-    with psycopg.connect(server.admin.dsn, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-
-
 def failing(report: VerifyReport) -> set[str]:
     return {check.name for check in report.failed}
 
 
 def test_verify_passes_on_the_default_warehouse(
-    warehouse: tuple[Target, Path], monkeypatch: pytest.MonkeyPatch
+    default_warehouse: tuple[Target, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    target, home = warehouse
+    target, home = default_warehouse
     monkeypatch.setenv("LLMTEL_HOME", str(home))
     code, out, err = cli("verify", "--dsn", target.dsn, "--json")
     assert code == 0, err
@@ -98,8 +76,8 @@ def execute(target: Target, *statements: str) -> None:
             conn.execute(statement)  # type: ignore[arg-type]
 
 
-def test_each_kind_of_damage_is_named_and_undoing_it_passes(warehouse: tuple[Target, Path]) -> None:
-    target, home = warehouse
+def test_each_kind_of_damage_is_named_and_undoing_it_passes(default_warehouse: tuple[Target, Path]) -> None:
+    target, home = default_warehouse
     damages = [
         (
             "latencies scaled on part of the rows",

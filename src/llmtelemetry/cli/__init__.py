@@ -19,6 +19,7 @@ from llmtelemetry.cli.doctor import doctor_command
 from llmtelemetry.cli.forecast import forecast_command
 from llmtelemetry.cli.generate import generate_command
 from llmtelemetry.cli.load import load_command
+from llmtelemetry.cli.serve import serve_command
 from llmtelemetry.cli.transform import transform_command
 from llmtelemetry.cli.verify import verify_command
 from llmtelemetry.errors import LlmtelError, ParameterError
@@ -67,6 +68,7 @@ app.command("load")(load_command)
 app.command("transform")(transform_command)
 app.command("verify")(verify_command)
 app.command("forecast")(forecast_command)
+app.command("serve")(serve_command)
 app.command("doctor")(doctor_command)
 app.add_typer(db_app, name="db")
 

@@ -8,16 +8,17 @@ import streamlit as st
 
 HERE = Path(__file__).parent
 
-st.set_page_config(page_title="llmtel", page_icon=":material/bar_chart:", layout="wide")
+# No page or navigation icons: Streamlit fetches emoji and material icons from a third-party
+# CDN, and everything must come from our own origin (spec section 8).
+st.set_page_config(page_title="llmtel", layout="wide")
 navigation = st.navigation(
     [
         st.Page(
             HERE / "app_pages" / "token_forecaster.py",
             title="Token Forecaster",
-            icon=":material/trending_up:",
             default=True,
         ),
-        st.Page(HERE / "app_pages" / "executive_overview.py", title="Executive overview", icon=":material/dashboard:"),
+        st.Page(HERE / "app_pages" / "executive_overview.py", title="Executive overview"),
     ]
 )
 navigation.run()

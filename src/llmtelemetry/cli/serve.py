@@ -1,0 +1,34 @@
+"""`llmtel serve`: the Streamlit app (Token Forecaster and executive overview)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from llmtelemetry.cli._options import Dsn
+from llmtelemetry.cli._output import stderr_console
+from llmtelemetry.errors import LlmtelError
+from llmtelemetry.forecaster.data import reader_target
+from llmtelemetry.serve import app_url, run_app, streamlit_command
+from llmtelemetry.settings import get_settings
+from llmtelemetry.warehouse.connection import connect, resolve_target
+
+
+def serve_command(
+    dsn: Dsn = None,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    base_url_path: Annotated[str, typer.Option(help="Serve under this URL path, e.g. /forecaster.")] = "",
+) -> None:
+    """Start the Streamlit app, reading the marts as portfolio_reader; Ctrl-C stops it."""
+    command = streamlit_command(host, port, base_url_path)
+    settings = get_settings()
+    configured = settings.reader_password.get_secret_value() if settings.reader_password else None
+    reader = reader_target(resolve_target(settings, dsn), settings.home, configured)
+    with connect(reader):  # fail now, in one line, rather than inside the app
+        pass
+    stderr_console().print(f"llmtel app: {app_url(host, port, base_url_path)}  (Ctrl-C to stop)")
+    code = run_app(command, reader.dsn)
+    if code not in (0, -2):
+        raise LlmtelError(f"streamlit exited with code {code}", fix="run again with --debug")
