@@ -13,6 +13,14 @@ st.title("Executive overview")
 st.caption(dashboard.title)
 
 
+def _format(name: str, value: float) -> str:
+    if name.endswith("_rate"):
+        return f"{value:.2%}"
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.1f}M"
+    return f"{value:,.2f}" if name == "cost_usd" else f"{value:,.0f}"
+
+
 def draw(card: Card) -> None:
     frame = friendly(card_frame, dsn_key(), card)
     st.subheader(card.title)
@@ -21,10 +29,7 @@ def draw(card: Card) -> None:
         columns = st.columns(len(frame.columns))
         for column, name in zip(columns, frame.columns, strict=True):
             value = float(row[name])
-            text = (
-                f"{value:.2%}" if name.endswith("_rate") else f"{value:,.2f}" if name == "cost_usd" else f"{value:,.0f}"
-            )
-            column.metric(name.replace("_", " "), text)
+            column.metric(name.replace("_", " "), _format(name, value))
         return
     if card.chart == "table":
         st.dataframe(frame, hide_index=True, width="stretch")
