@@ -18,7 +18,7 @@ def _bash_blocks(text: str) -> list[str]:
 
 def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("Run the tests:", 1)[1]
+    section = readme.split("Run the tests", 1)[1]
     test_command = _bash_blocks(section)[0]
     assert "pytest" in test_command
     ci = (ROOT / ".ci" / "run").read_text()
