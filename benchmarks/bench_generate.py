@@ -12,11 +12,11 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _measure import run_tracked
 
 
 def run_once(rows: int, workers: int, out: Path) -> dict[str, float]:
@@ -34,14 +34,7 @@ def run_once(rows: int, workers: int, out: Path) -> dict[str, float]:
         "--force",
         "--json",
     ]
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    stdout = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"llmtel generate failed for rows={rows} workers={workers}")
+    stdout, wall, peak_rss = run_tracked(command)
     manifest = json.loads((out / "manifest.json").read_text())
     requests_seconds = manifest["run"]["table_seconds"]["api_requests"]
     summary = json.loads(stdout.strip().splitlines()[-1])
@@ -52,7 +45,7 @@ def run_once(rows: int, workers: int, out: Path) -> dict[str, float]:
         "api_requests_rows_per_s": round(rows / requests_seconds),
         "generate_seconds": summary["seconds"],
         "process_wall_seconds": round(wall, 3),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is KiB on Linux
+        "peak_rss_mib": round(peak_rss, 1),
         "parquet_mib": round((out / "api_requests.parquet").stat().st_size / 2**20, 1),
     }
 

@@ -14,13 +14,12 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import psycopg
+from _measure import run_tracked
 from psycopg import conninfo
 
 SCRATCH_DB = "llmtel_bench"
@@ -30,17 +29,6 @@ def llmtel(*args: str) -> tuple[dict[str, object], float, float]:
     """Run llmtel with --json; (summary, wall seconds, peak RSS MiB)."""
     stdout, wall, rss = run_tracked([sys.executable, "-m", "llmtelemetry", *args, "--json"])
     return json.loads(stdout.strip().splitlines()[-1]), wall, rss
-
-
-def run_tracked(command: list[str]) -> tuple[str, float, float]:
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None and proc.stderr is not None
-    out, err = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{command[:4]} failed:\n{err}")
-    return out, time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
 def _psql_copy(psql: str, dsn: str, copy_cmd: str) -> float:

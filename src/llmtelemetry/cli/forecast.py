@@ -10,8 +10,6 @@ from rich.table import Table
 
 from llmtelemetry.cli._options import Dsn, Json
 from llmtelemetry.cli._output import emit_json, stdout_console
-from llmtelemetry.forecaster import check_parameters, forecast_usage
-from llmtelemetry.forecaster.data import open_reader, reader_target
 from llmtelemetry.settings import get_settings
 from llmtelemetry.warehouse.connection import resolve_target
 
@@ -31,6 +29,10 @@ def forecast_command(
     """Forecast token usage and cost from the marts (reading as portfolio_reader), with 80 %
     prediction intervals, and backtest the model against the seasonal-naive baseline.
     """
+    # scikit-learn and pandas load in about a second: only for this command, not every llmtel start.
+    from llmtelemetry.forecaster import check_parameters, forecast_usage
+    from llmtelemetry.forecaster.data import open_reader, reader_target
+
     check_parameters(grain, horizon, by)
     settings = get_settings()
     configured = settings.reader_password.get_secret_value() if settings.reader_password else None

@@ -9,7 +9,6 @@ import typer
 from llmtelemetry.cli._options import Dsn
 from llmtelemetry.cli._output import stderr_console
 from llmtelemetry.errors import LlmtelError
-from llmtelemetry.forecaster.data import reader_target
 from llmtelemetry.serve import app_url, run_app, streamlit_command
 from llmtelemetry.settings import get_settings
 from llmtelemetry.warehouse.connection import connect, resolve_target
@@ -22,6 +21,8 @@ def serve_command(
     base_url_path: Annotated[str, typer.Option(help="Serve under this URL path, e.g. /forecaster.")] = "",
 ) -> None:
     """Start the Streamlit app, reading the marts as portfolio_reader; Ctrl-C stops it."""
+    from llmtelemetry.forecaster.data import reader_target  # pandas: load it only here
+
     command = streamlit_command(host, port, base_url_path)
     settings = get_settings()
     configured = settings.reader_password.get_secret_value() if settings.reader_password else None

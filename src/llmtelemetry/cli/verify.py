@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,7 +12,9 @@ from llmtelemetry.cli._options import Dsn, Json
 from llmtelemetry.cli._output import emit_json, stderr_console, stdout_console
 from llmtelemetry.errors import CheckFailed
 from llmtelemetry.settings import get_settings
-from llmtelemetry.verify import VerifyReport, verify_database, verify_directory
+
+if TYPE_CHECKING:
+    from llmtelemetry.verify import VerifyReport
 from llmtelemetry.warehouse.connection import resolve_target
 
 
@@ -36,6 +38,8 @@ def verify_command(
 
     Exits 1 naming every failing check.
     """
+    from llmtelemetry.verify import verify_database, verify_directory  # scipy: load it only here
+
     if source_dir is not None:
         report = verify_directory(source_dir)
     else:
