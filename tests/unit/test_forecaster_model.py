@@ -59,3 +59,10 @@ def test_bad_inputs() -> None:
 def test_model_code_does_not_import_streamlit() -> None:
     code = "import sys, llmtelemetry.forecaster, llmtelemetry.forecaster.model; print('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_short_histories_backtest_on_fewer_weeks_or_refuse_clearly() -> None:
+    five_weeks = weekly_series("day", weeks=5)
+    assert backtest(five_weeks, "day").folds == 2
+    with pytest.raises(ValueError, match="four weeks"):
+        backtest(weekly_series("day", weeks=3), "day")

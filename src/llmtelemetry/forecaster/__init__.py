@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from llmtelemetry.errors import ParameterError
+from llmtelemetry.errors import DataError, ParameterError
 from llmtelemetry.forecaster.data import BREAKDOWNS, usage_series
 from llmtelemetry.forecaster.model import GRAINS, Backtest, TokenForecaster, backtest
 
@@ -53,6 +53,13 @@ def check_parameters(grain: str, horizon_days: int, by: str) -> None:
 def forecast_usage(conn: Any, grain: str = "day", horizon_days: int = 14, by: str = "overall") -> ForecastResult:
     """Fit per series on the marts, forecast `horizon_days`, and backtest the total series."""
     check_parameters(grain, horizon_days, by)
+    try:
+        return _forecast(conn, grain, horizon_days, by)
+    except ValueError as exc:  # too little history for the model or its backtest
+        raise DataError(f"cannot forecast: {exc}", fix="load a longer period (llmtel load --days 60 or more)") from None
+
+
+def _forecast(conn: Any, grain: str, horizon_days: int, by: str) -> ForecastResult:
     series = usage_series(conn, grain, by)
     steps = horizon_days * (24 if grain == "hour" else 1)
     history, forecasts = [], []

@@ -161,8 +161,11 @@ def backtest(
 ) -> Backtest:
     """Rolling-origin backtest over the last `folds` weeks, one week ahead from each origin."""
     series = series.astype(float).sort_index()
-    folds = folds or BACKTEST_WEEKS[grain]
     week = periods_per_week(grain)
+    available = len(series) // week - 3  # each fold trains on at least three weeks
+    if available < 1:
+        raise ValueError(f"a backtest needs at least four weeks of {grain}ly data, got {len(series)} points")
+    folds = min(folds or BACKTEST_WEEKS[grain], available)
     actual_all, model_all, naive_all, inside = [], [], [], []
     for fold in range(folds, 0, -1):
         cut = len(series) - fold * week
