@@ -86,7 +86,7 @@ def _database(settings: Settings, dsn: str | None) -> Finding:
 
 
 def _dbt_parses(settings: Settings) -> Finding:
-    from llmtelemetry.transform import parse_project
+    from llmtelemetry.dbt_runner import parse_project
     from llmtelemetry.warehouse.connection import Target
 
     try:

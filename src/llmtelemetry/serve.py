@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import TextIO
 
-from llmtelemetry.errors import ParameterError
+from llmtelemetry.errors import LlmtelError, ParameterError
 
 
 def app_path() -> Path:
@@ -54,10 +56,25 @@ def app_url(host: str, port: int, base_url_path: str) -> str:
     return f"http://{shown}:{port}/{path + '/' if path else ''}"
 
 
-def run_app(command: list[str], reader_dsn: str) -> int:
-    """Run Streamlit until it exits or Ctrl-C; the reader's DSN travels in the environment only."""
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail in one line now, rather than after Streamlit has started, if the port is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise LlmtelError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+                fix=f"stop what uses port {port}, or choose another with --port",
+            ) from None
+
+
+def run_app(command: list[str], reader_dsn: str, *, stdout: TextIO | None = None) -> int:
+    """Run Streamlit until it exits or Ctrl-C; the reader's DSN travels in the environment only.
+
+    `stdout` redirects Streamlit's own messages (e.g. to stderr, keeping stdout for results).
+    """
     env = {**os.environ, "LLMTEL_APP_DSN": reader_dsn, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    process = subprocess.Popen(command, env=env)
+    process = subprocess.Popen(command, env=env, stdout=stdout)
     try:
         return process.wait()
     except KeyboardInterrupt:

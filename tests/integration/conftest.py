@@ -73,7 +73,7 @@ def default_warehouse(server: Server, tmp_path_factory: pytest.TempPathFactory) 
     Tests that damage it must undo the damage before they end.
     """
     from llmtelemetry import GenerateConfig
-    from llmtelemetry.transform import run_build
+    from llmtelemetry.dbt_runner import run_build
     from llmtelemetry.warehouse.load import GeneratorSource, load_raw_tables
     from llmtelemetry.warehouse.roles import ensure_reader
 

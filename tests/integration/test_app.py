@@ -108,7 +108,7 @@ def test_forecast_by_tier_and_bad_parameters(
 
 @pytest.fixture(scope="module")
 def small_warehouse(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Target, Path]]:
-    from llmtelemetry.transform import run_build
+    from llmtelemetry.dbt_runner import run_build
 
     name = f"llmtel_app_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server.admin.dsn, autocommit=True) as conn:

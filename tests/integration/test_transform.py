@@ -13,7 +13,7 @@ import pytest
 
 from llmtelemetry import GenerateConfig
 from llmtelemetry.cli import main
-from llmtelemetry.transform import project_dir
+from llmtelemetry.dbt_runner import project_dir
 from llmtelemetry.warehouse.connection import Target
 from llmtelemetry.warehouse.load import GeneratorSource, load_raw_tables
 from llmtelemetry.warehouse.roles import READER, password_file

@@ -14,7 +14,7 @@ from llmtelemetry import generate
 from llmtelemetry.cli import main
 from llmtelemetry.doctor import Finding, _executable, _package, diagnose
 from llmtelemetry.settings import get_settings
-from llmtelemetry.verify import VerifyReport, verify_database
+from llmtelemetry.verification import VerifyReport, verify_database
 from llmtelemetry.warehouse.connection import Target
 
 

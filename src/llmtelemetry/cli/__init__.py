@@ -21,6 +21,7 @@ from llmtelemetry.cli.generate import generate_command
 from llmtelemetry.cli.load import load_command
 from llmtelemetry.cli.serve import serve_command
 from llmtelemetry.cli.transform import transform_command
+from llmtelemetry.cli.up import up_command
 from llmtelemetry.cli.verify import verify_command
 from llmtelemetry.errors import LlmtelError, ParameterError
 from llmtelemetry.settings import get_settings
@@ -63,6 +64,7 @@ def _root(
     ctx.obj = {"debug": debug}
 
 
+app.command("up")(up_command)
 app.command("generate")(generate_command)
 app.command("load")(load_command)
 app.command("transform")(transform_command)

@@ -19,12 +19,9 @@ from llmtelemetry.cli._options import (
     Users,
     build_config,
 )
-from llmtelemetry.cli._output import emit_json, progress_enabled, row_progress, stderr_console, stdout_console
+from llmtelemetry.cli._output import emit_json, row_progress, stderr_console, stdout_console
 from llmtelemetry.errors import ParameterError
-from llmtelemetry.settings import get_settings
-from llmtelemetry.warehouse.connection import resolve_target
-from llmtelemetry.warehouse.load import DirectorySource, GeneratorSource, Source, load_raw_tables
-from llmtelemetry.warehouse.roles import ensure_reader
+from llmtelemetry.pipeline import load
 
 
 def load_command(
@@ -65,31 +62,26 @@ def load_command(
             raise ParameterError(f"{name} must be between 0 and 86400 seconds, got {value}")
     if not 1 <= workers <= 64:
         raise ParameterError(f"--workers must be a whole number from 1 to 64, got {workers}")
-    source: Source
-    if source_dir is not None:
-        source = DirectorySource(source_dir)
-    else:
-        source = GeneratorSource(build_config(seed, rows, users, start, days), workers=workers)
-    settings = get_settings()
-    target = resolve_target(settings, dsn)
-    err = stderr_console()
-    if progress_enabled():
-        err.print(f"loading {source.description} into {target.display}")
-
+    config = None if source_dir is not None else build_config(seed, rows, users, start, days)
     with row_progress() as progress:
-        result = load_raw_tables(target, source, progress=progress, lock_timeout=lock_timeout, lock_wait=wait)
-    reader = ensure_reader(
-        target,
-        settings.home,
-        settings.reader_password.get_secret_value() if settings.reader_password else None,
-    )
+        loaded = load(
+            dsn,
+            source=source_dir,
+            config=config,
+            workers=workers,
+            progress=progress,
+            lock_timeout=lock_timeout,
+            lock_wait=wait,
+        )
+    result, reader = loaded.result, loaded.reader
+    err = stderr_console()
     for warning in reader.warnings:
         err.print(f"warning: {warning}")
 
     summary = {
         "command": "load",
-        "target": target.display,
-        "embedded": target.embedded,
+        "target": loaded.target,
+        "embedded": loaded.embedded,
         "database": result.database,
         "schema": "raw_staging",
         "source": result.source,
@@ -114,7 +106,7 @@ def load_command(
     for name, count in result.tables.items():
         out.print(f"raw_staging.{name:<13} {count:>12,} rows")
     out.print(
-        f"loaded in {result.seconds:.2f} s ({result.rows_per_second:,.0f} api_requests rows/s) into {target.display}"
+        f"loaded in {result.seconds:.2f} s ({result.rows_per_second:,.0f} api_requests rows/s) into {loaded.target}"
     )
     if result.views_rebound:
         out.print(f"views kept on the new tables: {', '.join(result.views_rebound)}")

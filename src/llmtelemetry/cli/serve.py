@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 
 from llmtelemetry.cli._options import Dsn
 from llmtelemetry.cli._output import stderr_console
 from llmtelemetry.errors import LlmtelError
-from llmtelemetry.serve import app_url, run_app, streamlit_command
-from llmtelemetry.settings import get_settings
-from llmtelemetry.warehouse.connection import connect, resolve_target
+from llmtelemetry.serve import app_url, ensure_port_free, run_app, streamlit_command
+from llmtelemetry.settings import Settings, get_settings
+from llmtelemetry.warehouse.connection import Target, connect, resolve_target
 
 
 def serve_command(
@@ -21,15 +21,30 @@ def serve_command(
     base_url_path: Annotated[str, typer.Option(help="Serve under this URL path, e.g. /forecaster.")] = "",
 ) -> None:
     """Start the Streamlit app, reading the marts as portfolio_reader; Ctrl-C stops it."""
-    from llmtelemetry.forecaster.data import reader_target  # pandas: load it only here
-
     command = streamlit_command(host, port, base_url_path)
     settings = get_settings()
+    serve_app(settings, resolve_target(settings, dsn), command, app_url(host, port, base_url_path), host, port)
+
+
+def serve_app(
+    settings: Settings,
+    target: Target,
+    command: list[str],
+    url: str,
+    host: str,
+    port: int,
+    *,
+    stdout: TextIO | None = None,
+) -> None:
+    """Check the reader can connect and the port is free, then run the app until Ctrl-C."""
+    from llmtelemetry.forecaster.data import reader_target  # pandas: load it only here
+
     configured = settings.reader_password.get_secret_value() if settings.reader_password else None
-    reader = reader_target(resolve_target(settings, dsn), settings.home, configured)
+    reader = reader_target(target, settings.home, configured)
     with connect(reader):  # fail now, in one line, rather than inside the app
         pass
-    stderr_console().print(f"llmtel app: {app_url(host, port, base_url_path)}  (Ctrl-C to stop)")
-    code = run_app(command, reader.dsn)
+    ensure_port_free(host, port)
+    stderr_console().print(f"llmtel app: {url}  (Ctrl-C to stop)")
+    code = run_app(command, reader.dsn, stdout=stdout)
     if code not in (0, -2):
         raise LlmtelError(f"streamlit exited with code {code}", fix="run again with --debug")

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
-import psycopg
 import typer
 
 from llmtelemetry.cli._options import Dsn, Json
 from llmtelemetry.cli._output import emit_json, progress_enabled, stderr_console, stdout_console
-from llmtelemetry.errors import CheckFailed, DatabaseError
+from llmtelemetry.dbt_runner import TransformResult, failure, generate_docs
+from llmtelemetry.pipeline import run_transform
 from llmtelemetry.settings import get_settings
-from llmtelemetry.transform import generate_docs, run_build
-from llmtelemetry.warehouse.connection import Target, connect, resolve_target
-from llmtelemetry.warehouse.roles import ensure_reader
+from llmtelemetry.warehouse.connection import resolve_target
 
 _MARK = {"success": "ok", "pass": "ok", "warn": "warn", "skipped": "skip", "error": "ERROR", "fail": "FAIL"}
 
@@ -45,12 +44,6 @@ def transform_command(
     in public_snowflake; the marts are readable by portfolio_reader. Exits 1 naming every
     failing model or test.
     """
-    settings = get_settings()
-    target = resolve_target(settings, dsn)
-    _require_raw_tables(target)
-    configured = settings.reader_password.get_secret_value() if settings.reader_password else None
-    ensure_reader(target, settings.home, configured)
-
     err = stderr_console()
     show = progress_enabled()
 
@@ -58,29 +51,16 @@ def transform_command(
         if show and kind != "exposure":
             err.print(f"{_MARK.get(status, status):>5}  {kind:<9} {name}  [{seconds:.2f}s]")
 
-    result = run_build(target, settings.home, select=select, full_refresh=full_refresh, on_node=on_node)
+    settings = get_settings()
+    target = resolve_target(settings, dsn)
+    result = run_transform(settings, target, select=select, full_refresh=full_refresh, on_node=on_node, check=False)
     summary = {"command": "transform", "target": target.display, "select": select, **result.summary()}
     if result.failed:
-        for node in result.failed:
-            where = f" (compiled SQL: {node.compiled_path})" if node.compiled_path else ""
-            err.print(f"error: {node.kind} {node.name} {node.status}: {_reason(node.message)}{where}")
+        report_failed_nodes(result)
         if json_output:
-            summary["failed"] = [
-                {
-                    "kind": n.kind,
-                    "name": n.name,
-                    "status": n.status,
-                    "message": n.message,
-                    "compiled_path": n.compiled_path,
-                }
-                for n in result.failed
-            ]
+            summary["failed"] = [dataclasses.asdict(n) for n in result.failed]
             emit_json(summary)
-        names = ", ".join(n.name for n in result.failed[:3]) + (" …" if len(result.failed) > 3 else "")
-        raise CheckFailed(
-            f"dbt build failed: {len(result.failed)} node(s) failed ({names})",
-            fix=f"read the compiled SQL named above; the full log is in {result.work_dir}/logs/dbt.log",
-        )
+        raise failure(result)
     if docs is not None:
         summary["docs"] = {"dir": str(docs), "files": generate_docs(target, settings.home, docs)}
     if json_output:
@@ -96,17 +76,12 @@ def transform_command(
         out.print(f"docs written to {docs}/index.html")
 
 
-def _require_raw_tables(target: Target) -> None:
-    with connect(target) as conn:
-        try:
-            present = conn.execute("select to_regclass('raw_staging.api_requests') is not null").fetchone()
-        except psycopg.Error as exc:
-            raise DatabaseError(f"cannot inspect {target.display} ({exc})") from None
-    if not present or not present[0]:
-        raise DatabaseError(
-            "raw_staging.api_requests does not exist in this database",
-            fix="run `llmtel load` first (with the same --dsn)",
-        )
+def report_failed_nodes(result: TransformResult) -> None:
+    """One `error:` line per failed model or test, with its compiled SQL."""
+    err = stderr_console()
+    for node in result.failed:
+        where = f" (compiled SQL: {node.compiled_path})" if node.compiled_path else ""
+        err.print(f"error: {node.kind} {node.name} {node.status}: {_reason(node.message)}{where}")
 
 
 def _reason(message: str) -> str:

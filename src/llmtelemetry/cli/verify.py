@@ -11,11 +11,10 @@ from rich.table import Table
 from llmtelemetry.cli._options import Dsn, Json
 from llmtelemetry.cli._output import emit_json, stderr_console, stdout_console
 from llmtelemetry.errors import CheckFailed
-from llmtelemetry.settings import get_settings
+from llmtelemetry.pipeline import verify
 
 if TYPE_CHECKING:
-    from llmtelemetry.verify import VerifyReport
-from llmtelemetry.warehouse.connection import resolve_target
+    from llmtelemetry.verification import VerifyReport
 
 
 def verify_command(
@@ -38,28 +37,26 @@ def verify_command(
 
     Exits 1 naming every failing check.
     """
-    from llmtelemetry.verify import verify_database, verify_directory  # scipy: load it only here
-
-    if source_dir is not None:
-        report = verify_directory(source_dir)
-    else:
-        settings = get_settings()
-        report = verify_database(resolve_target(settings, dsn), settings.home, run_dbt_tests=dbt_test or None)
+    report = verify(dsn, source=source_dir, run_dbt_tests=dbt_test or None)
     if json_output:
         emit_json(report.to_dict())
     else:
-        _render(report)
+        render_report(report)
     if not report.passed:
-        for check in report.failed:
-            stderr_console().print(
-                f"error: check failed: {check.name} (expected {check.expected}, observed {check.observed})"
-            )
+        report_failed_checks(report)
         raise CheckFailed(
             f"{len(report.failed)} of {len(report.checks)} checks failed", fix="the failing checks are named above"
         )
 
 
-def _render(report: VerifyReport) -> None:
+def report_failed_checks(report: VerifyReport) -> None:
+    for check in report.failed:
+        stderr_console().print(
+            f"error: check failed: {check.name} (expected {check.expected}, observed {check.observed})"
+        )
+
+
+def render_report(report: VerifyReport) -> None:
     table = Table("check", "expected", "observed", "tolerance", "status", title=f"llmtel verify: {report.subject}")
     for check in report.checks:
         tolerance = "" if check.tolerance is None else str(check.tolerance)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import time
 import uuid
 import zlib
@@ -447,6 +448,32 @@ def _dependent_views(conn: psycopg.Connection[Any], tables: list[str]) -> list[t
         [RAW_SCHEMA, tables],
     ).fetchall()
     return [(name, kind, definition, list(options)) for name, kind, definition, options, _ in rows]
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadRecord:
+    """One row of raw_staging.load_history: what was loaded, when, by which llmtel."""
+
+    load_id: str
+    loaded_at: dt.datetime
+    source: str
+    parameters: dict[str, Any]
+    row_counts: dict[str, int]
+    llmtel_version: str
+
+
+def latest_load(conn: psycopg.Connection[Any]) -> LoadRecord | None:
+    """The last completed load of this database (None if llmtel never loaded it)."""
+    exists = conn.execute("select to_regclass(%s) is not null", [f"{RAW_SCHEMA}.load_history"]).fetchone()
+    if not exists or not exists[0]:
+        return None
+    row = conn.execute(
+        sql.SQL(
+            "select load_id::text, loaded_at, source, parameters, row_counts, llmtel_version "
+            "from {} order by loaded_at desc limit 1"
+        ).format(sql.Identifier(RAW_SCHEMA, "load_history"))
+    ).fetchone()
+    return LoadRecord(*row) if row else None
 
 
 def _record_load(conn: psycopg.Connection[Any], load_id: str, source: Source, counts: dict[str, int]) -> None:

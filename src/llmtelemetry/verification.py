@@ -21,6 +21,8 @@ from typing import Any
 
 import psycopg
 
+from llmtelemetry import __version__, state
+from llmtelemetry.dbt_runner import last_build
 from llmtelemetry.errors import DatabaseError, DataError
 from llmtelemetry.fidelity import Check, evaluate, observe_database, observe_tables
 from llmtelemetry.generator import GenerateConfig, Manifest, fingerprint
@@ -28,6 +30,7 @@ from llmtelemetry.generator.manifest import file_sha256
 from llmtelemetry.generator.schema import SCHEMAS, TABLES
 from llmtelemetry.generator.writers import read_table
 from llmtelemetry.warehouse.connection import Target, connect
+from llmtelemetry.warehouse.load import latest_load
 from llmtelemetry.warehouse.roles import MART_SCHEMAS, READER
 
 FACTS = {
@@ -139,21 +142,37 @@ def verify_directory(directory: str | Path) -> VerifyReport:
 def verify_database(target: Target, home: Path, *, run_dbt_tests: bool | None = None) -> VerifyReport:
     """All checks on a loaded and transformed database."""
     with connect(target, autocommit=True) as conn:
-        loaded = (
-            conn.execute(
-                "select parameters, loaded_at from raw_staging.load_history order by loaded_at desc limit 1"
-            ).fetchone()
-            if _exists(conn, "raw_staging.load_history")
-            else None
-        )
-        if not loaded:
+        loaded = latest_load(conn)
+        if loaded is None:
             raise DatabaseError("no llmtel load found in this database", fix="run `llmtel load` first")
-        config = GenerateConfig.from_dict(loaded[0])
+        config = GenerateConfig.from_dict(loaded.parameters)
         checks = [_prefixed("data", c) for c in evaluate(config, observe_database(conn, config))]
         checks += _warehouse_checks(conn)
         checks += _security_checks(conn)
-    checks += _dbt_checks(target, home, loaded[1], run_dbt_tests)
-    return VerifyReport(target.display, checks)
+    checks += _dbt_checks(target, home, loaded.load_id, run_dbt_tests)
+    report = VerifyReport(target.display, checks)
+    build = last_build(target, home)
+    state.save(
+        "verify",
+        target,
+        home,
+        {
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+            "load_id": loaded.load_id,
+            "build_finished_at": build["finished_at"] if build else None,
+            "llmtel_version": __version__,
+            "passed": report.passed,
+            "checks": len(report.checks),
+            "checks_passed": len(report.checks) - len(report.failed),
+            "failed": [c.name for c in report.failed],
+        },
+    )
+    return report
+
+
+def last_verify(target: Target, home: Path) -> dict[str, Any] | None:
+    """The record of the last `llmtel verify` of `target`'s database, if any."""
+    return state.load("verify", target, home)
 
 
 def _prefixed(family: str, check: Check) -> Check:
@@ -393,11 +412,11 @@ def _security_checks(conn: psycopg.Connection[Any]) -> list[Check]:
     return checks
 
 
-def _dbt_checks(target: Target, home: Path, loaded_at: dt.datetime, run_dbt_tests: bool | None) -> list[Check]:
-    from llmtelemetry.transform import last_build, run_build
+def _dbt_checks(target: Target, home: Path, load_id: str, run_dbt_tests: bool | None) -> list[Check]:
+    from llmtelemetry.dbt_runner import run_build
 
     record = last_build(target, home)
-    fresh = record is not None and dt.datetime.fromisoformat(record["finished_at"]) >= loaded_at
+    fresh = record is not None and record.get("load_id") == load_id and record.get("llmtel_version") == __version__
     if run_dbt_tests or (run_dbt_tests is None and not fresh):
         result = run_build(target, home, select=None, command="test")
         summary, failed, source = (

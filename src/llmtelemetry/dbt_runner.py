@@ -12,8 +12,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
-import hashlib
-import json
 import os
 import shutil
 import threading
@@ -25,8 +23,10 @@ from typing import Any
 
 from psycopg import conninfo
 
-from llmtelemetry.errors import DatabaseError, LlmtelError, ParameterError
-from llmtelemetry.warehouse.connection import Target
+from llmtelemetry import __version__, state
+from llmtelemetry.errors import CheckFailed, DatabaseError, LlmtelError, ParameterError
+from llmtelemetry.warehouse.connection import Target, connect
+from llmtelemetry.warehouse.load import latest_load
 
 #: Friendly names for `--select`, with everything upstream they need.
 SELECTORS: dict[str, list[str]] = {
@@ -153,29 +153,36 @@ def run_build(
     return built
 
 
-def target_id(target: Target) -> str:
-    """A stable, secret-free identity of a database target (hash of the DSN)."""
-    return hashlib.sha256(target.dsn.encode()).hexdigest()[:16]
-
-
 def _record_build(target: Target, home: Path, built: TransformResult) -> None:
-    """Remember the last full build per target, for `llmtel verify`."""
-    record = {
-        "target": target_id(target),
-        "finished_at": dt.datetime.now(dt.UTC).isoformat(),
-        "summary": built.summary(),
-        "failed": [f"{n.kind} {n.name}" for n in built.failed],
-    }
-    (work_dir(home) / f"last_build_{record['target']}.json").write_text(json.dumps(record), "utf-8")
+    """Remember the last full build per target (for `llmtel verify` and `llmtel up`)."""
+    with connect(target) as conn:
+        loaded = latest_load(conn)
+    state.save(
+        "build",
+        target,
+        home,
+        {
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+            "load_id": loaded.load_id if loaded else None,
+            "llmtel_version": __version__,
+            "summary": built.summary(),
+            "failed": [f"{n.kind} {n.name}" for n in built.failed],
+        },
+    )
 
 
 def last_build(target: Target, home: Path) -> dict[str, Any] | None:
     """The record of the last full `llmtel transform` on `target`, if any."""
-    path = work_dir(home) / f"last_build_{target_id(target)}.json"
-    if not path.exists():
-        return None
-    record: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return record
+    return state.load("build", target, home)
+
+
+def failure(result: TransformResult) -> CheckFailed:
+    """The error for a build with failed nodes, naming the first few."""
+    names = ", ".join(n.name for n in result.failed[:3]) + (" …" if len(result.failed) > 3 else "")
+    return CheckFailed(
+        f"dbt build failed: {len(result.failed)} node(s) failed ({names})",
+        fix=f"read the compiled SQL named above; the full log is in {result.work_dir}/logs/dbt.log",
+    )
 
 
 def generate_docs(target: Target, home: Path, out: Path) -> list[str]:
