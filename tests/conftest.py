@@ -30,3 +30,16 @@ def written_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Man
     out = tmp_path_factory.mktemp("gen") / "d"
     manifest = generate(seed=42, rows=500_000).write(out)
     return out, manifest
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of running processes that contain `text` (e.g. a data directory or a port)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in line:
+            found.append(line)
+    return found

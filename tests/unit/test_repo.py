@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from llmtelemetry.cli import app
+from llmtelemetry.cli import app, reference
+from llmtelemetry.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,9 +34,35 @@ def test_readme_names_every_command() -> None:
 
 
 def test_every_command_and_option_has_help() -> None:
-    group = typer.main.get_command(app)
-    for name, command in group.commands.items():  # type: ignore[attr-defined]
-        assert command.help, f"llmtel {name} has no help"
-        for param in command.params:
-            if param.param_type_name == "option":
-                assert getattr(param, "help", None), f"llmtel {name} {param.opts[0]} has no help"
+    for path, command in reference.commands(typer.main.get_command(app)):
+        assert command.help, f"{path} has no help"
+        for option in reference.options(command):
+            assert option.help, f"{path} {option.opts[0]} has no help"
+
+
+def test_the_cli_reference_is_generated_from_the_app() -> None:
+    assert (ROOT / "docs" / "cli.md").read_text() == reference.render(), (
+        "docs/cli.md is out of date: python -m llmtelemetry.cli.reference > docs/cli.md"
+    )
+
+
+def test_every_command_and_option_is_in_the_docs() -> None:
+    page = (ROOT / "docs" / "cli.md").read_text()
+    sections = {block.split("`", 1)[0]: block for block in page.split("\n## `")[1:]}
+    paths = [path for path, _ in reference.commands(typer.main.get_command(app))]
+    assert set(paths) <= set(sections), set(paths) - set(sections)
+    for path, command in reference.commands(typer.main.get_command(app)):
+        for option in reference.options(command):
+            for name in option.opts:
+                assert f"`{name}`" in sections[path], f"{path} {name} is not in docs/cli.md"
+
+
+def test_every_setting_is_documented() -> None:
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    for name in Settings.model_fields:
+        assert f"`LLMTEL_{name.upper()}`" in page, f"LLMTEL_{name.upper()} is not in docs/configuration.md"
+    used = set()
+    for path in [*(ROOT / "src").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]:
+        used |= set(re.findall(r"\bLLMTEL_[A-Z_]*[A-Z]\b", path.read_text()))
+    missing = sorted(name for name in used if name not in page)
+    assert not missing, f"environment variables read by llmtel but not in docs/configuration.md: {missing}"

@@ -1,0 +1,74 @@
+"""`llmtel up --no-serve` end to end: wall time and peak RSS, per stage, then a re-run.
+
+Each run is a fresh `llmtel` process with a fresh LLMTEL_HOME (so a fresh embedded PostgreSQL,
+initdb included), or, with --dsn, a fresh scratch database on that server. The second run of the
+same command finds everything up to date. Peak RSS is the llmtel process's (kernel `wait4`); the
+PostgreSQL server is a separate process tree and is not included.
+
+    python benchmarks/bench_up.py [--rows 500000] [--dsn postgresql://postgres@127.0.0.1:5432/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg
+from psycopg import conninfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import run_tracked
+
+SCRATCH_DB = "llmtel_bench_up"
+
+
+def up(rows: int, dsn: str | None) -> tuple[dict[str, object], float, float]:
+    command = [sys.executable, "-m", "llmtelemetry", "up", "--no-serve", "--rows", str(rows), "--json"]
+    if dsn:
+        command += ["--dsn", dsn]
+    out, wall, rss = run_tracked(command)
+    return json.loads(out.strip().splitlines()[-1]), wall, rss
+
+
+def report(label: str, summary: dict[str, object], wall: float, rss: float) -> None:
+    stages = summary["stages"]
+    assert isinstance(stages, list)
+    staged = sum(float(stage["seconds"]) for stage in stages)
+    print(f"\n{label}: {wall:.1f} s wall, peak RSS {rss:.0f} MiB, changed: {summary['changed']}")
+    print(f"  {'stage':<10} {'ran':<4} {'seconds':>8}")
+    for stage in stages:
+        print(f"  {stage['name']:<10} {'yes' if stage['ran'] else 'no':<4} {float(stage['seconds']):>8.2f}")
+    print(f"  {'other':<10} {'':<4} {wall - staged:>8.2f}   (start-up, embedded server, reading the state)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=500_000)
+    parser.add_argument("--dsn", help="an external server (a scratch database is created and dropped)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="llmtel-bench-up-") as home:
+        os.environ["LLMTEL_HOME"] = home
+        os.environ.pop("LLMTEL_DSN", None)
+        target = None
+        if args.dsn:
+            with psycopg.connect(args.dsn, autocommit=True) as conn:
+                conn.execute(f"drop database if exists {SCRATCH_DB} with (force)")
+                conn.execute(f"create database {SCRATCH_DB}")
+            target = conninfo.make_conninfo(args.dsn, dbname=SCRATCH_DB)
+        where = "external server" if target else "embedded server (fresh, initdb included)"
+        print(f"llmtel up --no-serve --rows {args.rows:,} on the {where}")
+        try:
+            report("first run", *up(args.rows, target))
+            report("second run (nothing changed)", *up(args.rows, target))
+        finally:
+            if args.dsn:
+                with psycopg.connect(args.dsn, autocommit=True) as conn:
+                    conn.execute(f"drop database if exists {SCRATCH_DB} with (force)")
+
+
+if __name__ == "__main__":
+    main()
