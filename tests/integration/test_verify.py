@@ -172,9 +172,9 @@ def test_doctor_checks_fail_when_their_part_is_missing(tmp_path: Path, monkeypat
     monkeypatch.setenv("PATH", str(tmp_path))
     assert not _executable("chromium", ["chromium"], "apt-get install chromium", "tests").ok
     monkeypatch.undo()
-    from llmtelemetry import transform
+    from llmtelemetry import dbt_runner
 
-    monkeypatch.setattr(transform, "project_dir", lambda: tmp_path / "empty-project")
+    monkeypatch.setattr(dbt_runner, "project_dir", lambda: tmp_path / "empty-project")
     (tmp_path / "empty-project").mkdir()
     findings = {f.name: f for f in diagnose(get_settings(home=tmp_path / "h"), "postgresql://nobody@127.0.0.1:1/db")}
     assert isinstance(findings["dbt project"], Finding) and not findings["dbt project"].ok
