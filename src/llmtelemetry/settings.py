@@ -32,6 +32,17 @@ class Settings(BaseSettings):
         description="Password of the read-only role portfolio_reader; generated when unset.",
     )
     debug: bool = Field(default=False, description="Show tracebacks on errors.")
+    metabase_url: str = Field(
+        default="http://localhost:3000",
+        description="Metabase's address for provisioning (inside the Compose stack: http://metabase:3000).",
+    )
+    metabase_public_url: str | None = Field(
+        default=None, description="The public address that shared dashboard links start with; default: metabase_url."
+    )
+    metabase_admin_email: str = Field(default="admin@example.com", description="Metabase administrator's e-mail.")
+    metabase_admin_password: SecretStr | None = Field(
+        default=None, description="Metabase administrator's password (used for first-time setup and login)."
+    )
 
 
 def get_settings(**overrides: object) -> Settings:

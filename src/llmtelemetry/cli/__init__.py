@@ -16,10 +16,13 @@ import typer
 from llmtelemetry import __version__
 from llmtelemetry.cli.db import db_app
 from llmtelemetry.cli.doctor import doctor_command
+from llmtelemetry.cli.down import down_command
 from llmtelemetry.cli.forecast import forecast_command
 from llmtelemetry.cli.generate import generate_command
 from llmtelemetry.cli.load import load_command
+from llmtelemetry.cli.metabase import metabase_app
 from llmtelemetry.cli.serve import serve_command
+from llmtelemetry.cli.site import site_app
 from llmtelemetry.cli.transform import transform_command
 from llmtelemetry.cli.up import up_command
 from llmtelemetry.cli.verify import verify_command
@@ -71,8 +74,11 @@ app.command("transform")(transform_command)
 app.command("verify")(verify_command)
 app.command("forecast")(forecast_command)
 app.command("serve")(serve_command)
+app.command("down")(down_command)
 app.command("doctor")(doctor_command)
 app.add_typer(db_app, name="db")
+app.add_typer(site_app, name="site")
+app.add_typer(metabase_app, name="metabase")
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -6,6 +6,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,7 +17,7 @@ from llmtelemetry.cli._output import emit_json, progress_enabled, stderr_console
 from llmtelemetry.cli.serve import serve_app
 from llmtelemetry.cli.transform import report_failed_nodes
 from llmtelemetry.cli.verify import report_failed_checks
-from llmtelemetry.errors import CheckFailed
+from llmtelemetry.errors import CheckFailed, ParameterError
 from llmtelemetry.generator import GenerateConfig
 from llmtelemetry.pipeline import STAGES, UpResult, run_up
 from llmtelemetry.serve import app_url, ensure_port_free, streamlit_command
@@ -36,6 +37,24 @@ def up_command(
     ] = False,
     port: Annotated[int, typer.Option(help="Port for the app.")] = 8501,
     force: Annotated[bool, typer.Option("--force", help="Run every stage, even those that are up to date.")] = False,
+    compose: Annotated[
+        bool,
+        typer.Option(
+            "--compose",
+            help="Start the self-hosted Docker Compose stack instead (traefik, PostgreSQL, Metabase, "
+            "the app, the static site); needs Docker with the Compose plugin.",
+        ),
+    ] = False,
+    domain: Annotated[
+        str, typer.Option(help="With --compose: the stack's domain, written to a new env file.")
+    ] = "localhost",
+    email: Annotated[
+        str, typer.Option(help="With --compose: ACME (Let's Encrypt) and Metabase admin e-mail for a new env file.")
+    ] = "admin@example.com",
+    wheel: Annotated[
+        Path | None,
+        typer.Option(help="With --compose: install this llmtelemetry wheel in the image instead of PyPI's."),
+    ] = None,
     json_output: Json = False,
 ) -> None:
     """Generate, load, transform and verify the warehouse, then serve the app (Ctrl-C stops it).
@@ -45,6 +64,11 @@ def up_command(
     embedded PostgreSQL, which stops again when `up` ends.
     """
     config = GenerateConfig(seed=seed, rows=rows)  # bad values: exit 2 before any work
+    if compose:
+        if dsn:
+            raise ParameterError("--dsn cannot be used with --compose (the stack runs its own PostgreSQL)")
+        _compose_up(config, domain, email, wheel, json_output)
+        return
     command = None if no_serve else streamlit_command(HOST, port, "")
     if command is not None:
         ensure_port_free(HOST, port)  # before minutes of work, not after
@@ -76,6 +100,40 @@ def up_command(
         _summary(result, url)
     if command is not None and url is not None:
         serve_app(settings, target, command, url, HOST, port, stdout=sys.stderr)
+
+
+def _compose_up(config: GenerateConfig, domain: str, email: str, wheel: Path | None, json_output: bool) -> None:
+    from llmtelemetry import stack
+
+    compose_version = stack.require_docker()  # exit 1 with error/fix before anything is written
+    prepared = stack.prepare(get_settings().home, domain=domain, email=email, wheel=wheel)
+    err = stderr_console()
+    err.print(
+        f"compose {compose_version}: starting the stack from {prepared.directory}"
+        + (f" (new env file {prepared.env_file}, mode 600)" if prepared.env_created else "")
+    )
+    env = stack.parse_env(prepared.env_file.read_text("utf-8"))
+    if (env.get("LLMTEL_ROWS"), env.get("LLMTEL_SEED")) != (str(config.rows), str(config.seed)):
+        err.print(f"note: the stack generates LLMTEL_ROWS/LLMTEL_SEED from {prepared.env_file}")
+    links = stack.up_stack(prepared.directory, on_wait=lambda message: None)
+    site = f"https://{env.get('LLMTEL_DOMAIN', domain)}/"
+    summary = {
+        "command": "up",
+        "compose": True,
+        "directory": str(prepared.directory),
+        "site": site,
+        "forecaster": site + "forecaster/",
+        "dbt_docs": site + "dbt/",
+        "public_dashboard": links.get("public_url"),
+    }
+    if json_output:
+        emit_json(summary)
+        return
+    out = stdout_console()
+    out.print("llmtel up --compose: the stack is up")
+    for key in ("site", "forecaster", "dbt_docs", "public_dashboard"):
+        out.print(f"  {key.replace('_', ' '):<17} {summary[key]}")
+    out.print(f"  {'stop it with':<17} llmtel down --compose")
 
 
 def _summary(result: UpResult, url: str | None) -> None:
