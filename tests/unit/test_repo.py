@@ -62,7 +62,7 @@ def test_every_setting_is_documented() -> None:
     for name in Settings.model_fields:
         assert f"`LLMTEL_{name.upper()}`" in page, f"LLMTEL_{name.upper()} is not in docs/configuration.md"
     used = set()
-    for path in [*(ROOT / "src").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]:
+    for path in [*(ROOT / "src").rglob("*.py"), *(ROOT / "tests").rglob("*.py"), *(ROOT / "tests_live").rglob("*.py")]:
         used |= set(re.findall(r"\bLLMTEL_[A-Z_]*[A-Z]\b", path.read_text()))
     missing = sorted(name for name in used if name not in page)
     assert not missing, f"environment variables read by llmtel but not in docs/configuration.md: {missing}"
