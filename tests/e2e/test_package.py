@@ -44,6 +44,18 @@ PACKAGE_DATA = [
     "forecaster/app_pages/token_forecaster.py",
     "forecaster/app_pages/executive_overview.py",
     "dashboards/cards.yml",
+    "compose/compose.yaml",
+    "compose/Dockerfile",
+    "compose/env.example",
+    "compose/nginx/default.conf",
+    "compose/nginx/security-headers.conf",
+    "compose/postgres/init-metabase.sh",
+    "compose/traefik/dynamic/middlewares.yml",
+    "compose/wheels/README.md",
+    "site/index.html",
+    "site/site.css",
+    "site/architecture.svg",
+    "site/favicon.svg",
 ]
 
 

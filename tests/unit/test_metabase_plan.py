@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import itertools
 import re
+import socket
 from typing import Any
 
 import pytest
@@ -233,3 +234,36 @@ def test_setup_runs_once_and_needs_a_token() -> None:
     blank.properties["setup-token"] = None
     with pytest.raises(MetabaseError, match="setup token"):
         ensure_setup(blank, ADMIN)
+
+
+def test_the_provision_command_explains_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    from llmtelemetry.cli import main
+
+    monkeypatch.setenv("LLMTEL_HOME", str(tmp_path))
+    monkeypatch.delenv("LLMTEL_METABASE_ADMIN_PASSWORD", raising=False)
+    dsn = "postgresql://postgres@db.internal:5432/warehouse"
+    assert main(["metabase", "provision", "--dsn", dsn]) == 2
+    assert "error: LLMTEL_METABASE_ADMIN_PASSWORD is not set" in capsys.readouterr().err
+
+    monkeypatch.setenv("LLMTEL_METABASE_ADMIN_PASSWORD", "a-long-admin-password-1")
+    assert main(["metabase", "provision", "--dsn", "host=/tmp/sock dbname=x"]) == 2
+    assert "Unix socket" in capsys.readouterr().err
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    assert main(["metabase", "provision", "--dsn", dsn, "--url", f"http://127.0.0.1:{port}", "--wait", "0"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: Metabase at http://127.0.0.1:{port} was not healthy" in err
+
+
+def test_down_without_compose_stops_the_embedded_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    from llmtelemetry.cli import main
+
+    monkeypatch.setenv("LLMTEL_HOME", str(tmp_path))
+    assert main(["down"]) == 0
+    assert "the embedded server was not running" in capsys.readouterr().out
