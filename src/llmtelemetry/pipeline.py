@@ -323,6 +323,7 @@ class UpResult:
     checks: int
     reader_role: str
     reader_password: str  # where the reader's password is: a file, or LLMTEL_READER_PASSWORD
+    reader_warnings: list[str] = dataclasses.field(default_factory=list)  # hardening steps not allowed
     report: VerifyReport | None = None  # when verify ran
 
     @property
@@ -340,7 +341,7 @@ class UpResult:
             "tests_passed": self.tests_passed,
             "checks_passed": self.checks_passed,
             "checks": self.checks,
-            "reader": {"role": self.reader_role, "password": self.reader_password},
+            "reader": {"role": self.reader_role, "password": self.reader_password, "warnings": self.reader_warnings},
         }
 
 
@@ -446,6 +447,7 @@ def run_up(
         checks=int(verified.get("checks", 0)),
         reader_role=reader.role,
         reader_password=reader.password_file or "LLMTEL_READER_PASSWORD",
+        reader_warnings=list(reader.warnings),
         report=report,
     )
 

@@ -93,6 +93,8 @@ def up_command(
             if report is not None:
                 report_failed_checks(report)
             raise
+    for warning in result.reader_warnings:
+        stderr_console().print(f"warning: {warning}")
     url = None if command is None else app_url(HOST, port, "")
     if json_output:
         emit_json({"command": "up", **result.to_dict(), "app_url": url})
