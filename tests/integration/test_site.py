@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -26,6 +25,7 @@ import pytest
 from llmtelemetry.cli import main
 from llmtelemetry.stack import packaged_dir
 from llmtelemetry.warehouse.connection import Target
+from tests.conftest import free_port
 from tests.integration.test_app import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.slow
@@ -67,9 +67,7 @@ def site(default_warehouse: tuple[Target, Path], tmp_path_factory: pytest.TempPa
 
 @contextlib.contextmanager
 def nginx(root: Path, workdir: Path) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     packaged = packaged_dir() / "nginx"
     snippet = workdir / "security-headers.conf"
     shutil.copyfile(packaged / "security-headers.conf", snippet)

@@ -18,7 +18,7 @@ import pytest
 
 from llmtelemetry.cli import main
 from llmtelemetry.warehouse.connection import Target
-from tests.conftest import processes_mentioning
+from tests.conftest import free_port, processes_mentioning
 from tests.integration.conftest import query
 
 pytestmark = pytest.mark.slow
@@ -107,21 +107,15 @@ def test_up_refuses_a_busy_port_before_any_work(capsys: pytest.CaptureFixture[st
     assert f"error: cannot listen on 127.0.0.1:{port}" in err and "--port" in err
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_up_serves_the_app_until_ctrl_c_then_stops_everything(tmp_path: Path) -> None:
     """No DSN: the embedded server; the app answers; Ctrl-C stops the app and the server."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LLMTEL_")}
     env.update(LLMTEL_HOME=str(tmp_path / "home"), NO_COLOR="1")
     command = [sys.executable, "-m", "llmtelemetry", "up", "--rows", "20000", "--port", str(port)]
-    process = subprocess.Popen(
-        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    # Files, not pipes: nobody reads a pipe while the app runs, and a full one would block it.
+    with open(tmp_path / "out.log", "w") as stdout, open(tmp_path / "err.log", "w") as stderr:
+        process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=stdout, stderr=stderr, text=True)
     try:
         deadline = time.monotonic() + 240
         healthy = False
@@ -137,7 +131,8 @@ def test_up_serves_the_app_until_ctrl_c_then_stops_everything(tmp_path: Path) ->
         assert processes_mentioning(str(tmp_path / "home" / "pgdata")), "the embedded server should be running"
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        process.wait(timeout=60)
+    out, err = (tmp_path / "out.log").read_text(), (tmp_path / "err.log").read_text()
     assert process.returncode == 130, err[-2000:]
     assert "the warehouse is ready" in out and f"http://localhost:{port}/" in out
     assert "error: interrupted" in err
