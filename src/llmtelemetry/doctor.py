@@ -6,7 +6,6 @@ import dataclasses
 import importlib
 import platform
 import shutil
-import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -107,29 +106,17 @@ def _executable(name: str, candidates: list[str], fix: str, why: str) -> Finding
 
 
 def _docker() -> Finding:
-    docker = shutil.which("docker")
-    if not docker:
+    """Docker with the Compose plugin and a reachable engine, probed as `llmtel up --compose` does."""
+    from llmtelemetry.stack import require_docker
+
+    try:
+        version = require_docker()
+    except LlmtelError as exc:
         return Finding(
             "docker compose",
             False,
-            "docker not found (needed for `llmtel up --compose`)",
-            "install Docker Engine with the compose plugin",
+            f"{exc.message} (needed only for `llmtel up --compose`)",
+            exc.fix or "",
             needed=False,
         )
-    engine = subprocess.run(
-        [docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True, timeout=20
-    )
-    compose = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, timeout=20)
-    if engine.returncode != 0:
-        return Finding(
-            "docker compose",
-            False,
-            "docker client found but no Docker engine answers",
-            "start the Docker engine (needed only for `llmtel up --compose`)",
-            needed=False,
-        )
-    if compose.returncode != 0:
-        return Finding(
-            "docker compose", False, "the compose plugin is missing", "install docker-compose-plugin", needed=False
-        )
-    return Finding("docker compose", True, f"engine {engine.stdout.strip()}", needed=False)
+    return Finding("docker compose", True, f"compose {version}", needed=False)

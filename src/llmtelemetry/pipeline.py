@@ -386,7 +386,9 @@ def run_up(
     on_node: NodeCallback | None = None,
 ) -> UpResult:
     """`up` on a resolved target (the CLI resolves it once and also serves from it)."""
-    plan = plan_up(read_state(target, settings.home), config, force=force)
+    before = read_state(target, settings.home)
+    plan = plan_up(before, config, force=force)
+    rows = before.raw_rows or 0
     notify = on_stage or (lambda stage, event, message: None)
     stages: list[StageReport] = []
     reader: ReaderResult | None = None
@@ -405,7 +407,7 @@ def run_up(
         started = time.perf_counter()
         if name == "load":
             loaded = run_load(settings, target, GeneratorSource(config, workers=workers), progress)
-            reader = loaded.reader
+            reader, rows = loaded.reader, loaded.result.tables["api_requests"]
             rate = round(loaded.result.rows_per_second)
             stage(name, {"tables": loaded.result.tables, "rows_per_second": rate}, started)
             notify(name, "done", f"{loaded.result.tables['api_requests']:,} rows")
@@ -434,14 +436,16 @@ def run_up(
 
     if reader is None:  # the load did not run: the role is refreshed (cheap, idempotent) all the same
         reader = _reader(settings, target)
-    final = read_state(target, settings.home)
-    build, verified = final.build or {}, final.verified or {}
+    from llmtelemetry.verification import last_verify
+
+    # The stages that ran have just written these records; the ones skipped had them already.
+    build, verified = last_build(target, settings.home) or {}, last_verify(target, settings.home) or {}
     return UpResult(
         target=target.display,
         embedded=target.embedded,
         config=config,
         stages=stages,
-        rows=final.raw_rows or 0,
+        rows=rows,
         tests_passed=tests_passed or int(build.get("summary", {}).get("tests_passed", 0)),
         checks_passed=int(verified.get("checks_passed", 0)),
         checks=int(verified.get("checks", 0)),

@@ -187,9 +187,7 @@ def stack_ready(states: dict[str, dict[str, object]]) -> tuple[bool, str | None]
     return jobs_done and healthy, None
 
 
-def up_stack(
-    directory: Path, *, timeout: float = 1800, on_wait: Callable[[str], None] | None = None
-) -> dict[str, object]:
+def up_stack(directory: Path, *, timeout: float = 1800) -> dict[str, object]:
     """`docker compose up -d --build`, then wait for the jobs and the health checks."""
     _compose(directory, "up", "--detach", "--build")
     deadline = time.monotonic() + timeout
@@ -206,8 +204,6 @@ def up_stack(
                 f"the stack was not ready within {timeout:.0f} s",
                 fix=f"docker compose --project-directory {directory} ps",
             )
-        if on_wait:
-            on_wait("waiting for the pipeline, Metabase and the health checks")
         time.sleep(5)
     record = _compose(directory, "exec", "-T", "frontend", "cat", "/usr/share/nginx/html/metabase.json", capture=True)
     answer: dict[str, object] = json.loads(record.stdout)

@@ -43,7 +43,3 @@ def load(kind: str, target: Target, home: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None
-
-
-def forget(kind: str, target: Target, home: Path) -> None:
-    _path(kind, target, home).unlink(missing_ok=True)

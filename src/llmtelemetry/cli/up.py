@@ -117,7 +117,8 @@ def _compose_up(config: GenerateConfig, domain: str, email: str, wheel: Path | N
     env = stack.parse_env(prepared.env_file.read_text("utf-8"))
     if (env.get("LLMTEL_ROWS"), env.get("LLMTEL_SEED")) != (str(config.rows), str(config.seed)):
         err.print(f"note: the stack generates LLMTEL_ROWS/LLMTEL_SEED from {prepared.env_file}")
-    links = stack.up_stack(prepared.directory, on_wait=lambda message: None)
+    err.print("building the image, then waiting for the pipeline, Metabase and the health checks (minutes)")
+    links = stack.up_stack(prepared.directory)
     site = f"https://{env.get('LLMTEL_DOMAIN', domain)}/"
     summary = {
         "command": "up",

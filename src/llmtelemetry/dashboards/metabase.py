@@ -225,7 +225,7 @@ def plan(desired: Desired, current: Current) -> list[Action]:
     if current.collection_id is None:
         actions.append(Action("create_collection", COLLECTION))
 
-    database_known = current.database is not None and "create_database" not in {a.kind for a in actions}
+    database_known = current.database is not None
     for card_id, payload in desired.cards.items():
         existing = current.cards.get(card_id)
         if existing is None:
