@@ -11,7 +11,6 @@ import sys
 import time
 import urllib.request
 import uuid
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -215,23 +214,17 @@ def served(warehouse: tuple[Target, Path], base_path: str) -> Iterator[tuple[str
 
 
 def wait_for_text(page: Any, text: str, log: Path, timeout: float = 120_000) -> None:
-    """Wait for `text`. Once, a page that never showed it is reloaded (with a warning that keeps
-    what it showed): one stalled first load on a saturated CI machine was seen and could not be
-    reproduced. A second timeout fails with the page's text and the app's log."""
+    """Wait for `text`; on a timeout, fail with what the page showed and the app's log."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    for attempt in (1, 2):
-        try:
-            page.wait_for_selector(f"text={text}", timeout=timeout)
-            return
-        except PlaywrightTimeout:
-            page.screenshot(path=str(ARTIFACTS / f"timeout-{attempt}.png"), full_page=True)
-            shown = page.locator("body").inner_text()[-1500:]
-            report = f"{text!r} did not appear; the page showed:\n{shown}\napp log:\n{log.read_text()[-3000:]}"
-            if attempt == 2:
-                raise AssertionError(report) from None
-            warnings.warn(f"reloading once: {report}", stacklevel=2)
-            page.reload(wait_until="domcontentloaded")
+    try:
+        page.wait_for_selector(f"text={text}", timeout=timeout)
+    except PlaywrightTimeout:
+        page.screenshot(path=str(ARTIFACTS / "timeout.png"), full_page=True)
+        shown = page.locator("body").inner_text()[-1500:]
+        raise AssertionError(
+            f"{text!r} did not appear; the page showed:\n{shown}\napp log:\n{log.read_text()[-3000:]}"
+        ) from None
 
 
 @pytest.mark.parametrize("base_path", ["/forecaster", ""])

@@ -66,3 +66,35 @@ def test_short_histories_backtest_on_fewer_weeks_or_refuse_clearly() -> None:
     assert backtest(five_weeks, "day").folds == 2
     with pytest.raises(ValueError, match="four weeks"):
         backtest(weekly_series("day", weeks=3), "day")
+
+
+def test_boosting_runs_on_one_openmp_thread_and_restores_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a busy two-core machine a two-thread fit was 10-30x slower (OpenMP threads spinning on
+    each other); the fits run on one thread, in whichever thread calls them (Streamlit's script
+    thread here), and leave the caller's limit as it was."""
+    import concurrent.futures
+
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    from llmtelemetry.forecaster import model
+
+    seen: list[int] = []
+
+    class Recording(HistGradientBoostingRegressor):
+        def fit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(_openmp_effective_n_threads())
+            return super().fit(*args, **kwargs)
+
+    monkeypatch.setattr(model, "HistGradientBoostingRegressor", Recording)
+
+    def work() -> tuple[int, int]:
+        before = _openmp_effective_n_threads()
+        TokenForecaster("day").fit(weekly_series("day", weeks=6)).predict(7)
+        backtest(weekly_series("day", weeks=6), "day", folds=1)
+        return before, _openmp_effective_n_threads()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        before, after = pool.submit(work).result()
+    assert len(seen) >= 4 and set(seen) == {1}, seen
+    assert after == before
