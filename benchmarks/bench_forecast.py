@@ -22,7 +22,7 @@ import psycopg
 from psycopg import conninfo
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _measure import run_tracked  # noqa: E402
+from _measure import run_tracked
 
 SCRATCH_DB = "llmtel_bench_forecast"
 

@@ -42,7 +42,8 @@ def report(label: str, summary: dict[str, object], wall: float, rss: float) -> N
     print(f"  {'stage':<10} {'ran':<4} {'seconds':>8}")
     for stage in stages:
         print(f"  {stage['name']:<10} {'yes' if stage['ran'] else 'no':<4} {float(stage['seconds']):>8.2f}")
-    print(f"  {'other':<10} {'':<4} {wall - staged:>8.2f}   (Python start-up, embedded server start if any, reading the state)")
+    note = "(Python start-up, embedded server start if any, reading the state)"
+    print(f"  {'other':<10} {'':<4} {wall - staged:>8.2f}   {note}")
 
 
 def main() -> None:

@@ -199,7 +199,13 @@ def test_sigkill_mid_copy_keeps_the_old_data(database: Target, home: Path) -> No
     assert result.tables["api_requests"] == SMALL.rows
 
 
-def test_ctrl_c_mid_load_exits_130_and_keeps_the_old_data(database: Target, home: Path) -> None:
+@pytest.mark.parametrize(
+    ("stop", "code", "message"),
+    [(signal.SIGINT, 130, "error: interrupted"), (signal.SIGTERM, 143, "error: stopped by SIGTERM")],
+)
+def test_ctrl_c_or_sigterm_mid_load_exits_and_keeps_the_old_data(
+    database: Target, home: Path, stop: signal.Signals, code: int, message: str
+) -> None:
     load_raw_tables(database, GeneratorSource(SMALL))
     before = counts(database)
     proc = subprocess.Popen(
@@ -213,10 +219,10 @@ def test_ctrl_c_mid_load_exits_130_and_keeps_the_old_data(database: Target, home
         if query(database, "select count(*) from pg_stat_progress_copy")[0][0]:
             break
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "error: interrupted" in err and "Traceback" not in err
+    assert proc.returncode == code, err
+    assert message in err and "Traceback" not in err
     assert counts(database) == before
     time.sleep(0.5)
     assert not query(

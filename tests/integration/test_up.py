@@ -107,8 +107,15 @@ def test_up_refuses_a_busy_port_before_any_work(capsys: pytest.CaptureFixture[st
     assert f"error: cannot listen on 127.0.0.1:{port}" in err and "--port" in err
 
 
-def test_up_serves_the_app_until_ctrl_c_then_stops_everything(tmp_path: Path) -> None:
-    """No DSN: the embedded server; the app answers; Ctrl-C stops the app and the server."""
+@pytest.mark.parametrize(
+    ("stop", "code", "message"),
+    [(signal.SIGINT, 130, "error: interrupted"), (signal.SIGTERM, 143, "error: stopped by SIGTERM")],
+)
+def test_up_serves_the_app_until_ctrl_c_or_sigterm_then_stops_everything(
+    tmp_path: Path, stop: signal.Signals, code: int, message: str
+) -> None:
+    """No DSN: the embedded server; the app answers; Ctrl-C (or SIGTERM, from a service manager
+    or `kill`) stops the app and the server."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LLMTEL_")}
     env.update(LLMTEL_HOME=str(tmp_path / "home"), NO_COLOR="1")
@@ -130,11 +137,11 @@ def test_up_serves_the_app_until_ctrl_c_then_stops_everything(tmp_path: Path) ->
             assert response.status == 200
         assert processes_mentioning(str(tmp_path / "home" / "pgdata")), "the embedded server should be running"
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         process.wait(timeout=60)
     out, err = (tmp_path / "out.log").read_text(), (tmp_path / "err.log").read_text()
-    assert process.returncode == 130, err[-2000:]
+    assert process.returncode == code, err[-2000:]
     assert "the warehouse is ready" in out and f"http://localhost:{port}/" in out
-    assert "error: interrupted" in err
+    assert message in err
     assert processes_mentioning(str(tmp_path / "home" / "pgdata")) == []
     assert processes_mentioning(f"--server.port={port}") == []

@@ -180,7 +180,13 @@ def test_failure_in_a_new_directory_leaves_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("stop", "code", "message"),
+    [(signal.SIGINT, 130, "error: interrupted"), (signal.SIGHUP, 129, "error: stopped by SIGHUP")],
+)
+def test_ctrl_c_or_sighup_exits_and_leaves_no_partial_output(
+    tmp_path: Path, stop: signal.Signals, code: int, message: str
+) -> None:
     out = tmp_path / "d"
     proc = subprocess.Popen(
         [sys.executable, "-m", "llmtelemetry", "generate", "--rows", "50000000", "--out", str(out)],
@@ -191,10 +197,10 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path: Path) -> None:
     deadline = time.monotonic() + 60
     while not list(out.glob(".llmtel-staging-*/api_requests.parquet")) and time.monotonic() < deadline:
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
-    assert "error: interrupted" in stderr and "Traceback" not in stderr
+    assert proc.returncode == code, stderr
+    assert message in stderr and "Traceback" not in stderr
     assert not out.exists()
 
 
@@ -270,3 +276,11 @@ def test_disk_errors_are_runtime_failures_that_change_nothing(
 def test_parallelism_is_bounded(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str) -> None:
     code, _, stderr = run(capsys, "generate", "--rows", "10", "--out", str(tmp_path / "x"), option, value)
     assert code == 2 and stderr.startswith(f"error: {option} must be")
+
+
+def test_main_restores_the_callers_signal_handlers(tmp_path: Path) -> None:
+    """SIGTERM and SIGHUP become Ctrl-C only while a command runs: a program that calls `main`
+    (as the tests do) gets its own handlers back."""
+    before = {stop: signal.getsignal(stop) for stop in (signal.SIGTERM, signal.SIGHUP)}
+    assert main(["generate", "--rows", "100", "--out", str(tmp_path / "d")]) == 0
+    assert {stop: signal.getsignal(stop) for stop in before} == before

@@ -1,14 +1,20 @@
 """The `llmtel` command: a thin Typer app over the library; one handler maps errors to exits.
 
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage or parameters, 130 interrupted (Ctrl-C).
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or parameters, 130 interrupted (Ctrl-C),
+143 or 129 stopped by SIGTERM or SIGHUP (which run the same clean-up as Ctrl-C).
 Errors print as `error: ...` and, where there is one, `fix: ...`; tracebacks only with --debug.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -106,20 +112,54 @@ def _option_name(exc: ParameterError) -> str:
     return exc.message
 
 
+@contextlib.contextmanager
+def _signals_as_interrupts() -> Iterator[list[int]]:
+    """SIGTERM and SIGHUP stop a command the way Ctrl-C does, so the same clean-up runs: the app
+    and the embedded server stop, a load rolls back. Yields the signals caught. Only the main
+    thread can set handlers; a signal already ignored (as under nohup) stays ignored."""
+    caught: list[int] = []
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for stop in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(stop) is signal.SIG_DFL:
+                previous[stop] = signal.signal(stop, interrupt)
+    try:
+        yield caught
+    finally:
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
+
+
+def _interrupted(caught: list[int]) -> int:
+    if caught:
+        return _fail(f"stopped by {signal.Signals(caught[0]).name}", None, 128 + caught[0])
+    return _fail("interrupted", None, EXIT_INTERRUPTED)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    with _signals_as_interrupts() as caught:
+        return _dispatch(args, caught)
+
+
+def _dispatch(args: list[str], caught: list[int]) -> int:
     debug = _debug_requested(args)
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="llmtel", standalone_mode=False)
         if result == EXIT_INTERRUPTED:  # typer turns Ctrl-C into Exit(130)
-            return _fail("interrupted", None, EXIT_INTERRUPTED)
+            return _interrupted(caught)
         return result if isinstance(result, int) else EXIT_OK
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
-        return _fail("interrupted", None, EXIT_INTERRUPTED)
+        return _interrupted(caught)
     except _ClickUsageError as exc:
         ctx = getattr(exc, "ctx", None)
         where = ctx.command_path if ctx is not None else "llmtel"
@@ -133,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         return _fail(exc.message, exc.fix, exc.exit_code)
     except KeyboardInterrupt:
-        return _fail("interrupted", None, EXIT_INTERRUPTED)
+        return _interrupted(caught)
     except Exception as exc:  # a bug, or an error we did not anticipate
         if debug:
             traceback.print_exc()

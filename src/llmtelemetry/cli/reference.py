@@ -25,8 +25,9 @@ a test keeps it in step. Every command also answers `--help`.
 Common to every command: the connection comes from `--dsn`, else `LLMTEL_DSN`, else the embedded
 PostgreSQL; progress goes to stderr, results to stdout; `--json` makes the last stdout line one JSON
 object; exit codes are 0 (ok), 1 (runtime failure), 2 (bad usage or parameters, before any
-database work) and 130 (Ctrl-C); errors are an `error:` line and a `fix:` line, with the traceback
-only under `--debug` (or `LLMTEL_DEBUG=1`).
+database work), 130 (Ctrl-C), and 143 or 129 (SIGTERM or SIGHUP, which clean up as Ctrl-C does);
+errors are an `error:` line and a `fix:` line, with the traceback only under `--debug` (or
+`LLMTEL_DEBUG=1`).
 """
 
 
