@@ -181,7 +181,6 @@ class Backtest:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in dataclasses.asdict(self).items()}
 
 
-@one_thread
 def backtest(
     series: pd.Series, grain: str, folds: int | None = None, nominal_coverage: float = NOMINAL_COVERAGE
 ) -> Backtest:
