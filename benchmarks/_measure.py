@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+
+import psycopg
+from psycopg import conninfo
 
 
 def run_tracked(command: list[str]) -> tuple[str, float, float]:
@@ -22,3 +27,17 @@ def run_tracked(command: list[str]) -> tuple[str, float, float]:
             errors.seek(0)
             raise SystemExit(f"{' '.join(command[:5])} failed:\n{errors.read()}")
     return out, wall, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
+
+
+@contextlib.contextmanager
+def scratch_database(admin_dsn: str, name: str) -> Iterator[str]:
+    """A fresh database `name` (one left by an interrupted run is replaced) on the server of
+    `admin_dsn`; yields its DSN and drops it afterwards."""
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name} with (force)")
+        conn.execute(f"create database {name}")
+    try:
+        yield conninfo.make_conninfo(admin_dsn, dbname=name)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f"drop database if exists {name} with (force)")

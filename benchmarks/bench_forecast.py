@@ -16,13 +16,9 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psycopg
-from psycopg import conninfo
-
-sys.path.insert(0, str(Path(__file__).parent))
-from _measure import run_tracked
+from _measure import run_tracked, scratch_database
 
 SCRATCH_DB = "llmtel_bench_forecast"
 
@@ -50,11 +46,7 @@ def main() -> None:
     if args.child:
         child(args.child[0], args.child[1], int(args.child[2]))
         return
-    with psycopg.connect(args.dsn, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {SCRATCH_DB} with (force)")
-        conn.execute(f"create database {SCRATCH_DB}")
-    dsn = conninfo.make_conninfo(args.dsn, dbname=SCRATCH_DB)
-    try:
+    with scratch_database(args.dsn, SCRATCH_DB) as dsn:
         subprocess.run(
             [sys.executable, "-m", "llmtelemetry", "up", "--no-serve", "--dsn", dsn, "--json"],
             check=True,
@@ -75,9 +67,6 @@ def main() -> None:
                 for hog in hogs:
                     hog.kill()
                     hog.wait()
-    finally:
-        with psycopg.connect(args.dsn, autocommit=True) as conn:
-            conn.execute(f"drop database if exists {SCRATCH_DB} with (force)")
 
 
 if __name__ == "__main__":

@@ -19,8 +19,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg
-from _measure import run_tracked
-from psycopg import conninfo
+from _measure import run_tracked, scratch_database
 
 SCRATCH_DB = "llmtel_bench"
 
@@ -56,69 +55,65 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs per measurement; the fastest is kept")
     args = parser.parse_args()
 
-    with psycopg.connect(args.dsn, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {SCRATCH_DB} with (force)")
-        conn.execute(f"create database {SCRATCH_DB}")
+    with psycopg.connect(args.dsn) as conn:
         server = conn.execute("show server_version").fetchone()[0]  # type: ignore[index]
-    dsn = conninfo.make_conninfo(args.dsn, dbname=SCRATCH_DB)
     scratch = Path(tempfile.mkdtemp(prefix="llmtel-bench-load-"))
     env_home = scratch / "home"
     os.environ["LLMTEL_HOME"] = str(env_home)
     results = []
     try:
-        for rows in args.rows:
-            data = scratch / f"d{rows}"
-            csv = scratch / f"c{rows}"
-            run_tracked([sys.executable, "-m", "llmtelemetry", "generate", "--rows", str(rows), "--out", str(data)])
-            run_tracked(
-                [
-                    sys.executable,
-                    "-m",
-                    "llmtelemetry",
-                    "generate",
-                    "--rows",
-                    str(rows),
-                    "--format",
-                    "csv",
-                    "--out",
-                    str(csv),
-                ]
-            )
-            # Ceiling: psql \copy of the same api_requests rows into a plain table (no keys).
-            llmtel("load", "--dsn", dsn, "--rows", "10", "--users", "5")  # creates raw_staging for LIKE
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute("drop table if exists public.psql_copy")
-                conn.execute("create table public.psql_copy (like raw_staging.api_requests)")
-            copy_cmd = f"\\copy public.psql_copy from '{csv / 'api_requests.csv'}' with (format csv, header)"
-            psql_seconds = min(_psql_copy(args.psql, dsn, copy_cmd) for _ in range(args.repeat))
-            from_dir, dir_wall, dir_rss = best(args.repeat, "load", "--dsn", dsn, "--from", str(data))
-            streamed, stream_wall, stream_rss = best(args.repeat, "load", "--dsn", dsn, "--rows", str(rows))
-            result = {
-                "rows": rows,
-                "psql_copy_api_requests_s": round(psql_seconds, 3),
-                "load_from_dir_s": from_dir["seconds"],
-                "load_from_dir_process_s": round(dir_wall, 3),
-                "load_from_dir_peak_rss_mib": round(dir_rss, 1),
-                "ratio_from_dir_vs_psql": round(float(from_dir["seconds"]) / psql_seconds, 3),  # type: ignore[arg-type]
-                "load_streamed_s": streamed["seconds"],
-                "load_streamed_process_s": round(stream_wall, 3),
-                "load_streamed_peak_rss_mib": round(stream_rss, 1),
-                "ratio_streamed_vs_psql": round(float(streamed["seconds"]) / psql_seconds, 3),  # type: ignore[arg-type]
-                "streamed_rows_per_s": streamed["rows_per_second"],
-            }
-            results.append(result)
-            print(
-                f"rows={rows:>10,}  psql \\copy api_requests {psql_seconds:6.2f} s | "
-                f"llmtel load --from {result['load_from_dir_s']:6.2f} s "
-                f"(x{result['ratio_from_dir_vs_psql']:.2f},"
-                f" RSS {dir_rss:.0f} MiB) | streamed {result['load_streamed_s']:6.2f} s "
-                f"(x{result['ratio_streamed_vs_psql']:.2f}, RSS {stream_rss:.0f} MiB)",
-                flush=True,
-            )
+        with scratch_database(args.dsn, SCRATCH_DB) as dsn:
+            for rows in args.rows:
+                data = scratch / f"d{rows}"
+                csv = scratch / f"c{rows}"
+                run_tracked([sys.executable, "-m", "llmtelemetry", "generate", "--rows", str(rows), "--out", str(data)])
+                run_tracked(
+                    [
+                        sys.executable,
+                        "-m",
+                        "llmtelemetry",
+                        "generate",
+                        "--rows",
+                        str(rows),
+                        "--format",
+                        "csv",
+                        "--out",
+                        str(csv),
+                    ]
+                )
+                # Ceiling: psql \copy of the same api_requests rows into a plain table (no keys).
+                llmtel("load", "--dsn", dsn, "--rows", "10", "--users", "5")  # creates raw_staging for LIKE
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute("drop table if exists public.psql_copy")
+                    conn.execute("create table public.psql_copy (like raw_staging.api_requests)")
+                copy_cmd = f"\\copy public.psql_copy from '{csv / 'api_requests.csv'}' with (format csv, header)"
+                psql_seconds = min(_psql_copy(args.psql, dsn, copy_cmd) for _ in range(args.repeat))
+                from_dir, dir_wall, dir_rss = best(args.repeat, "load", "--dsn", dsn, "--from", str(data))
+                streamed, stream_wall, stream_rss = best(args.repeat, "load", "--dsn", dsn, "--rows", str(rows))
+                result = {
+                    "rows": rows,
+                    "psql_copy_api_requests_s": round(psql_seconds, 3),
+                    "load_from_dir_s": from_dir["seconds"],
+                    "load_from_dir_process_s": round(dir_wall, 3),
+                    "load_from_dir_peak_rss_mib": round(dir_rss, 1),
+                    "ratio_from_dir_vs_psql": round(float(from_dir["seconds"]) / psql_seconds, 3),  # type: ignore[arg-type]
+                    "load_streamed_s": streamed["seconds"],
+                    "load_streamed_process_s": round(stream_wall, 3),
+                    "load_streamed_peak_rss_mib": round(stream_rss, 1),
+                    "ratio_streamed_vs_psql": round(float(streamed["seconds"]) / psql_seconds, 3),  # type: ignore[arg-type]
+                    "streamed_rows_per_s": streamed["rows_per_second"],
+                }
+                results.append(result)
+                print(
+                    f"rows={rows:>10,}  psql \\copy api_requests {psql_seconds:6.2f} s | "
+                    f"llmtel load --from {result['load_from_dir_s']:6.2f} s "
+                    f"(x{result['ratio_from_dir_vs_psql']:.2f},"
+                    f" RSS {dir_rss:.0f} MiB) | streamed {result['load_streamed_s']:6.2f} s "
+                    f"(x{result['ratio_streamed_vs_psql']:.2f}, RSS {stream_rss:.0f} MiB)",
+                    flush=True,
+                )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        with psycopg.connect(args.dsn, autocommit=True) as conn:
-            conn.execute(f"drop database if exists {SCRATCH_DB} with (force)")
     print(json.dumps({"server": server, "cpus": os.cpu_count(), "results": results}))
 
 

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import psycopg
-from psycopg import conninfo
+from _measure import scratch_database
 
 SCRATCH_DB = "llmtel_bench_transform"
 
@@ -74,45 +74,40 @@ def main() -> None:
     parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--rows", type=int, nargs="+", default=[500_000, 5_000_000])
     args = parser.parse_args()
-    with psycopg.connect(args.dsn, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {SCRATCH_DB} with (force)")
-        conn.execute(f"create database {SCRATCH_DB}")
-    dsn = conninfo.make_conninfo(args.dsn, dbname=SCRATCH_DB)
     home = Path(tempfile.mkdtemp(prefix="llmtel-bench-transform-"))
     os.environ["LLMTEL_HOME"] = str(home)
     results = []
     try:
-        for rows in args.rows:
-            run("load", "--dsn", dsn, "--rows", str(rows))
-            summary, wall = run("transform", "--dsn", dsn)
-            run_results = json.loads((home / "dbt" / "target" / "run_results.json").read_text())
-            by_kind: dict[str, float] = {}
-            for item in run_results["results"]:
-                kind = item["unique_id"].split(".")[0]
-                by_kind[kind] = by_kind.get(kind, 0.0) + item["execution_time"]
-            direct = direct_sql_seconds(dsn, home / "dbt" / "target")
-            result = {
-                "rows": rows,
-                "transform_s": summary["seconds"],
-                "transform_process_s": round(wall, 2),
-                "models_direct_sql_s": round(direct, 2),
-                "overhead_ratio": round(float(summary["seconds"]) / direct, 2),  # type: ignore[arg-type]
-                # summed over dbt's 4 threads, so larger than the elapsed time
-                "node_seconds_by_kind": {k: round(v, 2) for k, v in by_kind.items()},
-                "dbt_elapsed_s": round(run_results["elapsed_time"], 2),
-                "tests_passed": summary["tests_passed"],
-            }
-            results.append(result)
-            print(
-                f"rows={rows:>10,}  llmtel transform {result['transform_s']:7.2f} s  "
-                f"(process {wall:.1f} s)  compiled model SQL alone {direct:6.2f} s  "
-                f"ratio x{result['overhead_ratio']}  node seconds by kind: {result['node_seconds_by_kind']}",
-                flush=True,
-            )
+        with scratch_database(args.dsn, SCRATCH_DB) as dsn:
+            for rows in args.rows:
+                run("load", "--dsn", dsn, "--rows", str(rows))
+                summary, wall = run("transform", "--dsn", dsn)
+                run_results = json.loads((home / "dbt" / "target" / "run_results.json").read_text())
+                by_kind: dict[str, float] = {}
+                for item in run_results["results"]:
+                    kind = item["unique_id"].split(".")[0]
+                    by_kind[kind] = by_kind.get(kind, 0.0) + item["execution_time"]
+                direct = direct_sql_seconds(dsn, home / "dbt" / "target")
+                result = {
+                    "rows": rows,
+                    "transform_s": summary["seconds"],
+                    "transform_process_s": round(wall, 2),
+                    "models_direct_sql_s": round(direct, 2),
+                    "overhead_ratio": round(float(summary["seconds"]) / direct, 2),  # type: ignore[arg-type]
+                    # summed over dbt's 4 threads, so larger than the elapsed time
+                    "node_seconds_by_kind": {k: round(v, 2) for k, v in by_kind.items()},
+                    "dbt_elapsed_s": round(run_results["elapsed_time"], 2),
+                    "tests_passed": summary["tests_passed"],
+                }
+                results.append(result)
+                print(
+                    f"rows={rows:>10,}  llmtel transform {result['transform_s']:7.2f} s  "
+                    f"(process {wall:.1f} s)  compiled model SQL alone {direct:6.2f} s  "
+                    f"ratio x{result['overhead_ratio']}  node seconds by kind: {result['node_seconds_by_kind']}",
+                    flush=True,
+                )
     finally:
         shutil.rmtree(home, ignore_errors=True)
-        with psycopg.connect(args.dsn, autocommit=True) as conn:
-            conn.execute(f"drop database if exists {SCRATCH_DB} with (force)")
     print(json.dumps({"cpus": os.cpu_count(), "results": results}))
 
 

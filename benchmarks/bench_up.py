@@ -11,17 +11,13 @@ PostgreSQL server is a separate process tree and is not included.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import tempfile
-from pathlib import Path
 
-import psycopg
-from psycopg import conninfo
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import run_tracked
+from _measure import run_tracked, scratch_database
 
 SCRATCH_DB = "llmtel_bench_up"
 
@@ -54,21 +50,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="llmtel-bench-up-") as home:
         os.environ["LLMTEL_HOME"] = home
         os.environ.pop("LLMTEL_DSN", None)
-        target = None
-        if args.dsn:
-            with psycopg.connect(args.dsn, autocommit=True) as conn:
-                conn.execute(f"drop database if exists {SCRATCH_DB} with (force)")
-                conn.execute(f"create database {SCRATCH_DB}")
-            target = conninfo.make_conninfo(args.dsn, dbname=SCRATCH_DB)
-        where = "external server" if target else "embedded server (fresh, initdb included)"
-        print(f"llmtel up --no-serve --rows {args.rows:,} on the {where}")
-        try:
+        scratch = scratch_database(args.dsn, SCRATCH_DB) if args.dsn else contextlib.nullcontext(None)
+        with scratch as target:
+            where = "external server" if target else "embedded server (fresh, initdb included)"
+            print(f"llmtel up --no-serve --rows {args.rows:,} on the {where}")
             report("first run", *up(args.rows, target))
             report("second run (nothing changed)", *up(args.rows, target))
-        finally:
-            if args.dsn:
-                with psycopg.connect(args.dsn, autocommit=True) as conn:
-                    conn.execute(f"drop database if exists {SCRATCH_DB} with (force)")
 
 
 if __name__ == "__main__":
