@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 from pathlib import Path
 
@@ -51,3 +52,17 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+#: How an llmtel command ends on each signal: its exit code and its `error:` line.
+STOPS = {
+    signal.SIGINT: (130, "error: interrupted"),
+    signal.SIGTERM: (143, "error: stopped by SIGTERM"),
+    signal.SIGHUP: (129, "error: stopped by SIGHUP"),
+}
+
+
+def stopped_by(*signals: signal.Signals) -> pytest.MarkDecorator:
+    """Parametrize a test over `signals` as (stop, code, message)."""
+    cases = [(stop, *STOPS[stop]) for stop in signals]
+    return pytest.mark.parametrize(("stop", "code", "message"), cases, ids=[stop.name for stop in signals])

@@ -22,6 +22,7 @@ from llmtelemetry.errors import DatabaseError
 from llmtelemetry.generator.schema import SCHEMAS
 from llmtelemetry.warehouse.connection import Target
 from llmtelemetry.warehouse.load import LOAD_LOCK_KEY, DirectorySource, GeneratorSource, load_raw_tables
+from tests.conftest import stopped_by
 from tests.integration.conftest import Server, query
 
 SMALL = GenerateConfig(seed=11, rows=30_000, users=300)
@@ -199,10 +200,7 @@ def test_sigkill_mid_copy_keeps_the_old_data(database: Target, home: Path) -> No
     assert result.tables["api_requests"] == SMALL.rows
 
 
-@pytest.mark.parametrize(
-    ("stop", "code", "message"),
-    [(signal.SIGINT, 130, "error: interrupted"), (signal.SIGTERM, 143, "error: stopped by SIGTERM")],
-)
+@stopped_by(signal.SIGINT, signal.SIGTERM)
 def test_ctrl_c_or_sigterm_mid_load_exits_and_keeps_the_old_data(
     database: Target, home: Path, stop: signal.Signals, code: int, message: str
 ) -> None:

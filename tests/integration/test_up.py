@@ -18,7 +18,7 @@ import pytest
 
 from llmtelemetry.cli import main
 from llmtelemetry.warehouse.connection import Target
-from tests.conftest import free_port, processes_mentioning
+from tests.conftest import free_port, processes_mentioning, stopped_by
 from tests.integration.conftest import query
 
 pytestmark = pytest.mark.slow
@@ -107,10 +107,7 @@ def test_up_refuses_a_busy_port_before_any_work(capsys: pytest.CaptureFixture[st
     assert f"error: cannot listen on 127.0.0.1:{port}" in err and "--port" in err
 
 
-@pytest.mark.parametrize(
-    ("stop", "code", "message"),
-    [(signal.SIGINT, 130, "error: interrupted"), (signal.SIGTERM, 143, "error: stopped by SIGTERM")],
-)
+@stopped_by(signal.SIGINT, signal.SIGTERM)
 def test_up_serves_the_app_until_ctrl_c_or_sigterm_then_stops_everything(
     tmp_path: Path, stop: signal.Signals, code: int, message: str
 ) -> None:

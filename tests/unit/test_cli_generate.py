@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from llmtelemetry import Manifest, generate
 from llmtelemetry.cli import app, main
+from tests.conftest import stopped_by
 from tests.unit.test_golden import GOLDEN
 
 
@@ -180,10 +181,7 @@ def test_failure_in_a_new_directory_leaves_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-@pytest.mark.parametrize(
-    ("stop", "code", "message"),
-    [(signal.SIGINT, 130, "error: interrupted"), (signal.SIGHUP, 129, "error: stopped by SIGHUP")],
-)
+@stopped_by(signal.SIGINT, signal.SIGHUP)
 def test_ctrl_c_or_sighup_exits_and_leaves_no_partial_output(
     tmp_path: Path, stop: signal.Signals, code: int, message: str
 ) -> None:
